@@ -1,0 +1,19 @@
+"""The Drechtsteden flows, roles and reference data, exported as one `REGION`."""
+
+from workflow.registry import Region
+
+from flows import groeiagenda, reference
+from flows.roles import ADMIN, ROLE_KINDS, STEERING_ROOM
+from notifications.render import TemplateRenderer
+
+_ROLES = frozenset(k.name for k in ROLE_KINDS)
+_TEMPLATES = TemplateRenderer().templates()
+
+REGION = Region(
+    name="Drechtsteden",
+    role_kinds=ROLE_KINDS,
+    flows=(groeiagenda.build(known_roles=_ROLES, known_templates=_TEMPLATES),),
+    seed=reference.seed,
+    system_actor_label="systeem",
+    read_all_roles=frozenset({STEERING_ROOM, ADMIN}),
+)

@@ -1,0 +1,1 @@
+"""Who hears of it: Dutch email templates and their delivery."""

@@ -1,0 +1,1 @@
+"""The generic workflow engine: flow definitions, the one write path, storage and interfaces."""

@@ -1,0 +1,34 @@
+"""Wiring: settings → database, flow registry, renderer and engine, built once per process."""
+
+from dataclasses import dataclass
+from functools import cached_property
+
+from workflow.db import Database
+from workflow.engine import Engine
+from workflow.registry import FlowRegistry, load_region
+from workflow.settings import Settings, load_settings
+
+
+@dataclass
+class App:
+    settings: Settings
+    db: Database
+    registry: FlowRegistry
+
+    @cached_property
+    def engine(self) -> Engine:
+        from notifications.render import TemplateRenderer  # noqa: PLC0415 - keeps CLI start light
+
+        domain = self.settings.mail_from.rpartition("@")[2] or "initiatief.local"
+        return Engine(
+            self.db,
+            self.registry,
+            renderer=TemplateRenderer(),
+            base_url=self.settings.base_url,
+            mail_domain=domain,
+        )
+
+
+def open_app(settings: Settings | None = None) -> App:
+    settings = settings or load_settings()
+    return App(settings, Database(settings.database_url), load_region(settings.flows_module))

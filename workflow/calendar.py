@@ -1,0 +1,75 @@
+"""Due dates: calendar days, working days (skipping public holidays and recesses), end of day."""
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, time, timedelta
+from functools import lru_cache
+from zoneinfo import ZoneInfo
+
+import holidays
+
+from workflow.definition import Term
+
+LOCAL = ZoneInfo("Europe/Amsterdam")
+REMINDER_TIME = time(9, 0)
+END_OF_DAY = time(23, 59, 59)
+
+
+@dataclass(frozen=True)
+class Period:
+    start: date
+    end: date  # inclusive
+
+    def __contains__(self, day: object) -> bool:
+        return isinstance(day, date) and self.start <= day <= self.end
+
+
+class WorkCalendar:
+    """Counts terms the way a Dutch council does; `recesses` come from the reference data."""
+
+    def __init__(self, recesses: Sequence[Period] = (), country: str = "NL") -> None:
+        self.recesses = tuple(recesses)
+        self.country = country
+
+    def is_holiday(self, day: date) -> bool:
+        return day in _holidays(self.country, day.year)
+
+    def in_recess(self, day: date) -> bool:
+        return any(day in p for p in self.recesses)
+
+    def is_working_day(self, day: date) -> bool:
+        return day.weekday() < 5 and not self.is_holiday(day) and not self.in_recess(day)
+
+    def add(self, start: date, term: Term) -> date:
+        """The due date `term` after `start`; never inside a recess (moved to the first day after)."""
+        if term.unit == "working_days":
+            day, left = start, term.amount
+            while left > 0:
+                day += timedelta(days=1)
+                if self.is_working_day(day):
+                    left -= 1
+            return day
+        return self.out_of_recess(start + term.as_calendar_days())
+
+    def out_of_recess(self, day: date) -> date:
+        while self.in_recess(day):
+            day += timedelta(days=1)
+        return day
+
+
+def end_of_day(day: date) -> datetime:
+    """The last second of `day` in Dutch local time, as UTC."""
+    return datetime.combine(day, END_OF_DAY, tzinfo=LOCAL).astimezone(UTC)
+
+
+def morning_of(day: date) -> datetime:
+    return datetime.combine(day, REMINDER_TIME, tzinfo=LOCAL).astimezone(UTC)
+
+
+def local_date(moment: datetime) -> date:
+    return moment.astimezone(LOCAL).date()
+
+
+@lru_cache(maxsize=64)
+def _holidays(country: str, year: int) -> holidays.HolidayBase:
+    return holidays.country_holidays(country, years=year)

@@ -1,0 +1,63 @@
+"""What guards, effects and scope rules see: a plain working copy of an initiative."""
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from pydantic import BaseModel
+
+from workflow.roles import Actor
+
+ACTIVE_PARTICIPATION = frozenset({"joined", "approved"})
+"""Participant statuses that mean "takes part" (the others: declined, rejected, left)."""
+
+
+@dataclass
+class ParticipantView:
+    status: str
+    data: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def active(self) -> bool:
+        return self.status in ACTIVE_PARTICIPATION
+
+
+@dataclass
+class InitiativeView:
+    """A detached copy of an initiative; effects change it, the engine writes the difference."""
+
+    id: int | None
+    flow: str
+    state: str
+    municipality: str
+    faction: str | None
+    data: dict[str, Any]
+    participants: dict[str, ParticipantView]
+    group_members: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
+
+    def participating(self) -> list[str]:
+        return sorted(m for m, p in self.participants.items() if p.active)
+
+    def with_status(self, *statuses: str) -> list[str]:
+        return sorted(m for m, p in self.participants.items() if p.status in statuses)
+
+    def set_participant(self, municipality: str, status: str, **data: Any) -> None:
+        current = self.participants.get(municipality)
+        merged = {**(current.data if current else {}), **data}
+        self.participants[municipality] = ParticipantView(status=status, data=merged)
+
+
+@dataclass
+class TransitionContext:
+    """Everything a guard or effect may read; effects change only `initiative`."""
+
+    initiative: InitiativeView
+    trigger: str
+    actor: Actor
+    now: datetime
+    input: BaseModel | None = None
+    raw_input: Mapping[str, Any] = field(default_factory=dict)
+
+    def value(self, name: str, default: Any = None) -> Any:
+        return getattr(self.input, name, default) if self.input is not None else default

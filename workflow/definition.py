@@ -1,0 +1,174 @@
+"""The flow language: states, transitions, guards, deadlines and notifications, as plain values.
+
+A flow module declares its states first, then its transitions in process order, then the
+guards and effects below them; `Flow(...)` ties them together and the registry validates it.
+"""
+
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import timedelta
+from enum import StrEnum
+from typing import TYPE_CHECKING, Any
+
+from pydantic import BaseModel
+
+from workflow.roles import Audience
+
+if TYPE_CHECKING:
+    from workflow.context import TransitionContext
+
+
+class StateKind(StrEnum):
+    ACTIVE = "active"  # someone is expected to act
+    WAITING = "waiting"  # waiting on answers of several parties or on a date
+    FINAL = "final"
+
+
+# --- time -----------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Term:
+    """A length of time: calendar days, working days or weeks."""
+
+    amount: int
+    unit: str  # "days" | "working_days" | "weeks"
+
+    def as_calendar_days(self) -> timedelta:
+        if self.unit == "weeks":
+            return timedelta(weeks=self.amount)
+        return timedelta(days=self.amount)
+
+
+def Days(n: int) -> Term:  # noqa: N802 - reads as a unit in flow declarations
+    return Term(n, "days")
+
+
+def WorkingDays(n: int) -> Term:  # noqa: N802
+    return Term(n, "working_days")
+
+
+def Weeks(n: int) -> Term:  # noqa: N802
+    return Term(n, "weeks")
+
+
+@dataclass(frozen=True)
+class DateFromInput:
+    """The due date is a date the transition that enters the state carries as input."""
+
+    field: str
+
+
+@dataclass(frozen=True)
+class DeadlinePolicy:
+    """When a state must be left, who is reminded before, and who hears when it passes."""
+
+    due: Term | DateFromInput
+    remind: tuple[Term, ...] = ()
+    remind_audiences: tuple[Audience, ...] = ()
+    escalate_to: tuple[Audience, ...] = ()
+    label: str = ""
+
+
+# --- states and transitions -----------------------------------------------------------------
+
+
+@dataclass(eq=False)
+class State:
+    """A place an initiative can be in. Compared by identity; its `name` is set by `Flow`."""
+
+    label: str
+    kind: StateKind = StateKind.ACTIVE
+    deadline: DeadlinePolicy | None = None
+    help: str = ""
+    name: str = ""  # the key it is declared under in `Flow.states`
+
+    @property
+    def final(self) -> bool:
+        return self.kind is StateKind.FINAL
+
+
+@dataclass(frozen=True)
+class Guard:
+    """A named condition; `message` explains in Dutch why a trigger cannot fire now."""
+
+    name: str
+    check: Callable[["TransitionContext"], bool]
+    message: Callable[["TransitionContext"], str] | str
+
+
+Effect = Callable[["TransitionContext"], None]
+"""A pure change to the working copy of an initiative (its data and participants)."""
+
+
+@dataclass(frozen=True)
+class Notify:
+    """Send `template` to everyone in `audience` when the transition fires."""
+
+    audience: Audience
+    template: str
+
+
+@dataclass(frozen=True)
+class Transition:
+    trigger: str
+    source: State | Sequence[State] | None  # None: the transition that creates an initiative
+    dest: State | None  # None: stay in the state (an internal step)
+    label: str
+    roles: Sequence[Audience] = ()
+    requires: type[BaseModel] | None = None
+    guards: Sequence[Guard] = ()
+    effect: Effect | None = None
+    notify: Sequence[Notify] = ()
+    automatic: bool = False  # fired by the engine after any step, when its guards hold
+    help: str = ""
+    actor_scope_field: str | None = None  # input field filled from the actor's own scope
+
+    @property
+    def sources(self) -> tuple[State, ...]:
+        if self.source is None:
+            return ()
+        if isinstance(self.source, State):
+            return (self.source,)
+        return tuple(self.source)
+
+
+@dataclass(frozen=True)
+class Flow:
+    """One version of a flow: a name, a version, its states and transitions."""
+
+    name: str
+    version: int
+    label: str
+    states: Mapping[str, State]
+    transitions: Sequence[Transition]
+    description: str = ""
+    known_roles: frozenset[str] = frozenset()
+    known_templates: frozenset[str] | None = None
+    data_defaults: Mapping[str, Any] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        for name, state in self.states.items():
+            if state.name and state.name != name:
+                raise ValueError(f"state {state.name!r} is declared again as {name!r}")
+            state.name = name
+
+    @property
+    def initial(self) -> State:
+        starts = [t for t in self.transitions if t.source is None]
+        if not starts or starts[0].dest is None:
+            raise LookupError(f"flow {self.name!r} has no creating transition")
+        return starts[0].dest
+
+    @property
+    def start(self) -> Transition:
+        return next(t for t in self.transitions if t.source is None)
+
+    def state(self, name: str) -> State:
+        return self.states[name]
+
+    def transition(self, trigger: str) -> Transition | None:
+        return next((t for t in self.transitions if t.trigger == trigger), None)
+
+    def from_state(self, state: str) -> list[Transition]:
+        return [t for t in self.transitions if any(s.name == state for s in t.sources)]

@@ -1,0 +1,592 @@
+"""The one write path: every change to an initiative goes through `Engine.submit` or `Engine.fire`.
+
+Each call is one database transaction that locks the initiative, checks version, permission,
+state, input and guards, then writes the new state and version, one `Event` per step,
+participants, deadlines and the rendered outbox messages. Nothing is sent before the commit.
+"""
+
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from sqlmodel import Session
+from sqlmodel import select
+
+from workflow.calendar import Period, WorkCalendar, end_of_day, local_date, morning_of
+from workflow.clock import utcnow
+from workflow.context import InitiativeView, ParticipantView, TransitionContext
+from workflow.db import Database
+from workflow.definition import DateFromInput, Flow, State, Transition
+from workflow.errors import (
+    GuardFailed,
+    InvalidInput,
+    NotFound,
+    PermissionDenied,
+    StaleVersion,
+    TransitionNotAllowed,
+    UnknownTrigger,
+)
+from workflow.inputs import refs, validate_input
+from workflow.models import (
+    Deadline,
+    Event,
+    Initiative,
+    Municipality,
+    Participant,
+    Recess,
+    Reminder,
+    Theme,
+    WorkingGroup,
+    WorkingGroupMember,
+)
+from workflow.outbox import Renderer, build_message, recipients
+from workflow.registry import FlowRegistry
+from workflow.roles import SYSTEM, Actor, RoleGrant
+
+MAX_AUTOMATIC_STEPS = 20  # a flow whose automatic steps loop is a bug; stop it loudly
+REFERENCE_TABLES: dict[str, Any] = {
+    "municipality": Municipality,
+    "working_group": WorkingGroup,
+    "theme": Theme,
+}
+
+
+@dataclass(frozen=True)
+class FireResult:
+    initiative_id: int
+    state: str
+    state_label: str
+    version: int
+    event_ids: list[int] = field(default_factory=list)
+    messages: int = 0
+
+
+@dataclass(frozen=True)
+class TriggerOption:
+    """A step an actor may take now; `blocked` says in Dutch why a guard stops it, if one does."""
+
+    trigger: str
+    label: str
+    transition: Transition
+    blocked: str | None = None
+
+
+class Engine:
+    """The service every interface (CLI, API, pages, scheduler) calls to change an initiative."""
+
+    def __init__(
+        self,
+        db: Database,
+        registry: FlowRegistry,
+        *,
+        renderer: Renderer | None = None,
+        base_url: str = "http://127.0.0.1:8000",
+        mail_domain: str = "initiatief.local",
+        clock: Callable[[], datetime] = utcnow,
+        fault: Callable[[str], None] | None = None,
+    ) -> None:
+        self.db = db
+        self.registry = registry
+        self.renderer = renderer
+        self.base_url = base_url.rstrip("/")
+        self.mail_domain = mail_domain
+        self.clock = clock
+        # Test seam for crash safety: called at named points inside the transaction.
+        self._fault = fault or (lambda _point: None)
+
+    # --- the write path ----------------------------------------------------------------------
+
+    def submit(
+        self,
+        *,
+        actor: Actor,
+        flow: str,
+        data: Mapping[str, Any],
+        comment: str = "",
+    ) -> FireResult:
+        """Create an initiative through the flow's creating transition. Commits all or nothing."""
+        spec = self.registry.get(flow)
+        start = spec.start
+        raw = dict(data)
+        home = self._home_scope(spec, start, actor, raw)
+        with self.db.write() as session:
+            model = validate_input(start.requires, raw)
+            self._check_refs(session, start, model)
+            title = str(getattr(model, "title", "") or "")
+            summary = str(getattr(model, "summary", "") or "")
+            row = Initiative(
+                flow=spec.name,
+                flow_version=spec.version,
+                state=spec.initial.name,
+                version=0,
+                title=title,
+                summary=summary,
+                municipality=home["municipality"],
+                faction=home.get("faction"),
+                submitted_by=actor.user_id,
+                data=dict(spec.data_defaults),
+            )
+            if session.get(Municipality, row.municipality) is None:
+                raise InvalidInput(f"Onbekende gemeente {row.municipality!r}.")
+            session.add(row)
+            session.flush()
+            view = self._view(session, row)
+            view.state = ""
+            ctx = TransitionContext(view, start.trigger, actor, self.clock(), model, raw)
+            self._check_guards(start, ctx)
+            if start.effect:
+                start.effect(ctx)
+            events = [self._write_step(session, spec, row, view, start, ctx, None, comment)]
+            events += self._run_automatic(session, spec, row, view)
+            return self._result(spec, row, events)
+
+    def fire(
+        self,
+        initiative_id: int,
+        trigger: str,
+        *,
+        actor: Actor,
+        data: Mapping[str, Any] | None = None,
+        comment: str = "",
+        expected_version: int | None = None,
+    ) -> FireResult:
+        """Fire `trigger` on an initiative. Commits nothing unless every check and write succeeds."""
+        with self.db.write() as session:
+            row = self._lock(session, initiative_id)
+            if expected_version is not None and row.version != expected_version:
+                raise StaleVersion(
+                    f"Het initiatief is intussen gewijzigd (versie {row.version}, u had versie "
+                    f"{expected_version}). Laad het opnieuw en kijk of uw stap nog nodig is.",
+                    details={"current_version": row.version},
+                )
+            spec = self.registry.get(row.flow, row.flow_version)
+            transition = spec.transition(trigger)
+            view = self._view(session, row)
+            if transition is None or transition.source is None or transition.automatic:
+                raise UnknownTrigger(
+                    f"Onbekende stap {trigger!r} in {spec.label}. "
+                    + self._possible_now(spec, view, actor)
+                )
+            if not any(a.admits(actor.grants, view, None) for a in transition.roles):
+                who = ", ".join(a.label for a in transition.roles)
+                raise PermissionDenied(
+                    f"U mag '{transition.label}' niet uitvoeren bij dit initiatief; "
+                    f"dat mag: {who}."
+                )
+            if not self.registry.machine(spec).can_leave(row.state, trigger):
+                raise TransitionNotAllowed(
+                    f"'{transition.label}' kan niet in de status "
+                    f"'{spec.state(row.state).label}'. " + self._possible_now(spec, view, actor),
+                    details={"state": row.state},
+                )
+            raw = dict(data or {})
+            self._fill_actor_scope(transition, actor, raw)
+            model = validate_input(transition.requires, raw)
+            self._check_refs(session, transition, model)
+            checked = model.model_dump() if model is not None else {}
+            if not any(a.admits(actor.grants, view, checked) for a in transition.roles):
+                raise PermissionDenied(
+                    f"U mag '{transition.label}' niet uitvoeren met deze gegevens "
+                    "(bijvoorbeeld voor een andere gemeente dan de uwe)."
+                )
+            ctx = TransitionContext(view, trigger, actor, self.clock(), model, raw)
+            self._check_guards(transition, ctx)
+            if transition.effect:
+                transition.effect(ctx)
+            events = [self._write_step(session, spec, row, view, transition, ctx, model, comment)]
+            events += self._run_automatic(session, spec, row, view)
+            self._fault("before_commit")
+            return self._result(spec, row, events)
+
+    # --- reading what an actor may do ---------------------------------------------------------
+
+    def options(self, session: Session, row: Initiative, actor: Actor) -> list[TriggerOption]:
+        """The steps `actor` may take on `row` now, each with a Dutch reason if a guard blocks it."""
+        spec = self.registry.get(row.flow, row.flow_version)
+        view = self._view(session, row)
+        return self._options(spec, view, actor)
+
+    def allowed_triggers(self, initiative_id: int, actor: Actor) -> list[str]:
+        with self.db.read() as session:
+            row = session.get(Initiative, initiative_id)
+            if row is None:
+                raise NotFound(f"Initiatief {initiative_id} bestaat niet.")
+            return [o.trigger for o in self.options(session, row, actor) if o.blocked is None]
+
+    def _options(self, spec: Flow, view: InitiativeView, actor: Actor) -> list[TriggerOption]:
+        found = []
+        for t in spec.from_state(view.state):
+            if t.automatic or not any(a.admits(actor.grants, view, None) for a in t.roles):
+                continue
+            ctx = TransitionContext(view, t.trigger, actor, self.clock())
+            blocked = next((_message(g, ctx) for g in t.guards if not _guard_holds(g, ctx)), None)
+            # A guard that needs input (checked when it arrives) must not block the offer.
+            found.append(TriggerOption(t.trigger, t.label, t, blocked if t.requires is None else None))
+        return found
+
+    def _possible_now(self, spec: Flow, view: InitiativeView, actor: Actor) -> str:
+        options = [o for o in self._options(spec, view, actor) if o.blocked is None]
+        state = spec.state(view.state).label
+        if not options:
+            return f"In de status '{state}' kunt u nu geen stap zetten."
+        listing = ", ".join(f"{o.trigger} ({o.label})" for o in options)
+        return f"Mogelijk in de status '{state}': {listing}."
+
+    # --- the steps of the write path ----------------------------------------------------------
+
+    def _lock(self, session: Session, initiative_id: int) -> Initiative:
+        query = (
+            select(Initiative)
+            .where(Initiative.id == initiative_id)
+            .with_for_update()
+            .execution_options(populate_existing=True)
+        )
+        row = session.exec(query).first()
+        if row is None:
+            raise NotFound(f"Initiatief {initiative_id} bestaat niet.")
+        return row
+
+    def _home_scope(
+        self, spec: Flow, start: Transition, actor: Actor, raw: dict[str, Any]
+    ) -> dict[str, str]:
+        """The municipality (and faction) a new initiative belongs to, from the actor's role."""
+        kinds = self.registry.role_kinds
+        roles = {a.role for a in start.roles}
+        candidates: list[dict[str, str]] = []
+        for grant in sorted(actor.grants, key=lambda g: (g.role, g.scope)):
+            if grant.role in roles and grant.role in kinds:
+                candidates.append(dict(zip(kinds[grant.role].scope_parts, grant.scope, strict=True)))
+        chosen = {k: str(raw.pop(k)).lower() for k in ("municipality", "faction") if k in raw}
+        matching = [c for c in candidates if all(c.get(k) == v for k, v in chosen.items())]
+        who = " of ".join(a.label for a in start.roles)
+        if not candidates:
+            raise PermissionDenied(f"Alleen {who} kan een initiatief indienen in {spec.label}.")
+        if not matching:
+            raise PermissionDenied(f"U bent geen {who} voor {chosen}.")
+        if len(matching) > 1:
+            listing = ", ".join("/".join(c.values()) for c in matching)
+            raise InvalidInput(
+                "U heeft meerdere rollen waarmee u kunt indienen; kies met municipality= "
+                f"(en faction=) namens wie: {listing}."
+            )
+        home = matching[0]
+        if "municipality" not in home:
+            raise InvalidInput("De rol waarmee u indient hoort bij geen gemeente.")
+        return home
+
+    def _fill_actor_scope(self, t: Transition, actor: Actor, raw: dict[str, Any]) -> None:
+        """Fill e.g. `municipality` from the actor's own college role when it is left out."""
+        name = t.actor_scope_field
+        if name is None or raw.get(name):
+            return
+        roles = {a.role for a in t.roles}
+        scopes = sorted({g.scope[0] for g in actor.grants if g.role in roles and g.scope})
+        if len(scopes) == 1:
+            raw[name] = scopes[0]
+
+    def _check_refs(self, session: Session, t: Transition, model: Any) -> None:
+        errors = {}
+        for name, table in refs(t.requires).items():
+            value = getattr(model, name, None)
+            if value is not None and session.get(REFERENCE_TABLES[table], value) is None:
+                errors[name] = f"onbekend: {value!r}"
+        if errors:
+            listing = "; ".join(f"{k} {v}" for k, v in errors.items())
+            raise InvalidInput(f"Ongeldige invoer: {listing}.", field_errors=errors)
+
+    def _check_guards(self, t: Transition, ctx: TransitionContext) -> None:
+        for guard in t.guards:
+            if not _guard_holds(guard, ctx):
+                raise GuardFailed(_message(guard, ctx), details={"guard": guard.name})
+
+    def _write_step(
+        self,
+        session: Session,
+        spec: Flow,
+        row: Initiative,
+        view: InitiativeView,
+        t: Transition,
+        ctx: TransitionContext,
+        model: Any,
+        comment: str,
+    ) -> Event:
+        old_state = row.state if t.source is not None else None
+        if t.source is None:
+            new_state = spec.initial.name
+        else:
+            moved = self.registry.machine(spec).fire(row.state, t.trigger, ctx)
+            if moved is None:  # guards are pure and were checked; this is a bug, not input
+                raise RuntimeError(f"guard of {t.trigger!r} changed its answer")
+            new_state = moved
+        now = ctx.now
+        row.state = new_state
+        row.version += 1
+        row.data = dict(view.data)
+        row.updated_at = now
+        session.add(row)
+        self._fault("after_state_update")
+        self._write_participants(session, row, view, now)
+        payload = model.model_dump(mode="json") if model is not None else {}
+        event = Event(
+            initiative_id=_id(row),
+            version=row.version,
+            at=now,
+            actor_id=ctx.actor.user_id,
+            actor_name=ctx.actor.name if not ctx.actor.is_system else self._system_label,
+            trigger=t.trigger,
+            from_state=old_state,
+            to_state=new_state,
+            data=payload,
+            comment=comment.strip(),
+        )
+        session.add(event)
+        session.flush()
+        view.state = new_state
+        entered = spec.state(new_state)
+        deadline = None
+        if old_state != new_state:
+            self._close_deadlines(session, row, old_state, now)
+            deadline = self._open_deadline(session, row, entered, ctx)
+        self._queue_notifications(session, spec, row, view, t, ctx, event, deadline)
+        return event
+
+    @property
+    def _system_label(self) -> str:
+        return self.registry.region.system_actor_label
+
+    def _write_participants(
+        self, session: Session, row: Initiative, view: InitiativeView, now: datetime
+    ) -> None:
+        existing = {
+            p.municipality: p
+            for p in session.exec(select(Participant).where(Participant.initiative_id == row.id))
+        }
+        for municipality, p in view.participants.items():
+            current = existing.get(municipality)
+            if current is None:
+                if session.get(Municipality, municipality) is None:
+                    raise InvalidInput(f"Onbekende gemeente {municipality!r}.")
+                session.add(
+                    Participant(
+                        initiative_id=_id(row),
+                        municipality=municipality,
+                        status=p.status,
+                        data=dict(p.data),
+                        updated_at=now,
+                    )
+                )
+            elif current.status != p.status or current.data != p.data:
+                current.status = p.status
+                current.data = dict(p.data)
+                current.updated_at = now
+                session.add(current)
+
+    def _close_deadlines(
+        self, session: Session, row: Initiative, state: str | None, now: datetime
+    ) -> None:
+        if state is None:
+            return
+        query = select(Deadline).where(
+            Deadline.initiative_id == row.id, Deadline.state == state, Deadline.status == "open"
+        )
+        for deadline in session.exec(query):
+            deadline.status = "met"
+            deadline.closed_at = now
+            session.add(deadline)
+            reminders = select(Reminder).where(
+                Reminder.deadline_id == deadline.id,
+                Reminder.sent_at == None,  # noqa: E711
+            )
+            for reminder in session.exec(reminders):
+                reminder.cancelled = True
+                session.add(reminder)
+
+    def _open_deadline(
+        self, session: Session, row: Initiative, state: State, ctx: TransitionContext
+    ) -> Deadline | None:
+        policy = state.deadline
+        if policy is None:
+            return None
+        calendar = self.calendar(session)
+        today = local_date(ctx.now)
+        if isinstance(policy.due, DateFromInput):
+            due_day = ctx.value(policy.due.field)
+            if due_day is None:
+                return None
+            due_day = calendar.out_of_recess(due_day)
+        else:
+            due_day = calendar.add(today, policy.due)
+        deadline = Deadline(
+            initiative_id=_id(row),
+            state=state.name,
+            label=policy.label or state.label,
+            due_at=end_of_day(due_day),
+            created_at=ctx.now,
+        )
+        session.add(deadline)
+        session.flush()
+        for term in policy.remind:
+            moment = morning_of(due_day - term.as_calendar_days())
+            if moment > ctx.now:
+                session.add(Reminder(deadline_id=_id(deadline), remind_at=moment))
+        return deadline
+
+    def calendar(self, session: Session) -> WorkCalendar:
+        periods = [Period(r.start, r.end) for r in session.exec(select(Recess))]
+        return WorkCalendar(periods)
+
+    def _queue_notifications(
+        self,
+        session: Session,
+        spec: Flow,
+        row: Initiative,
+        view: InitiativeView,
+        t: Transition,
+        ctx: TransitionContext,
+        event: Event,
+        deadline: Deadline | None,
+    ) -> int:
+        if not t.notify:
+            return 0
+        if self.renderer is None:
+            return 0
+        data = ctx.input.model_dump() if ctx.input is not None else None
+        context = self.message_context(session, spec, row, view, event, deadline)
+        count = 0
+        sent_to: set[tuple[str, str]] = set()
+        for notify in t.notify:
+            for audience, person in recipients(session, [notify.audience], view, data):
+                key = (person.email.lower(), notify.template)
+                if key in sent_to or person.user_id == ctx.actor.user_id:
+                    continue
+                sent_to.add(key)
+                session.add(
+                    build_message(
+                        self.renderer,
+                        notify.template,
+                        {**context, "audience": audience.label},
+                        person,
+                        domain=self.mail_domain,
+                        initiative_id=row.id,
+                        event_id=event.id,
+                    )
+                )
+                count += 1
+        return count
+
+    def message_context(
+        self,
+        session: Session,
+        spec: Flow,
+        row: Initiative,
+        view: InitiativeView,
+        event: Event,
+        deadline: Deadline | None,
+    ) -> dict[str, Any]:
+        """What every template may use; templates fail loudly on anything else (StrictUndefined)."""
+        names = {m.slug: m.name for m in session.exec(select(Municipality))}
+        group_slug = view.data.get("working_group")
+        group = session.get(WorkingGroup, group_slug) if group_slug else None
+        t = spec.transition(event.trigger)
+        return {
+            "initiative": {
+                "id": row.id,
+                "title": row.title,
+                "summary": row.summary,
+                "state": row.state,
+                "state_label": spec.state(row.state).label,
+                "municipality": names.get(row.municipality, row.municipality),
+                "faction": row.faction or "",
+                "data": dict(view.data),
+                "working_group": group.name if group else "",
+                "participants": [
+                    {"municipality": names.get(m, m), "status": p.status}
+                    for m, p in sorted(view.participants.items())
+                ],
+            },
+            "flow": {"name": spec.name, "label": spec.label},
+            "event": {
+                "trigger": event.trigger,
+                "label": t.label if t else event.trigger,
+                "actor": event.actor_name,
+                "at": event.at,
+                "comment": event.comment,
+                "data": dict(event.data),
+            },
+            "deadline": (
+                {"label": deadline.label, "due_at": deadline.due_at, "id": deadline.id}
+                if deadline
+                else None
+            ),
+            "link": f"{self.base_url}/initiatieven/{row.id}",
+            "base_url": self.base_url,
+        }
+
+    def _run_automatic(
+        self, session: Session, spec: Flow, row: Initiative, view: InitiativeView
+    ) -> list[Event]:
+        events: list[Event] = []
+        for _ in range(MAX_AUTOMATIC_STEPS):
+            ctx_now = self.clock()
+            step = None
+            for t in spec.from_state(row.state):
+                if not t.automatic:
+                    continue
+                ctx = TransitionContext(view, t.trigger, SYSTEM, ctx_now)
+                if all(_guard_holds(g, ctx) for g in t.guards):
+                    step = (t, ctx)
+                    break
+            if step is None:
+                return events
+            t, ctx = step
+            if t.effect:
+                t.effect(ctx)
+            events.append(self._write_step(session, spec, row, view, t, ctx, None, ""))
+        raise RuntimeError(f"flow {spec.name!r} keeps firing automatic steps from {row.state!r}")
+
+    def _view(self, session: Session, row: Initiative) -> InitiativeView:
+        participants = {
+            p.municipality: ParticipantView(p.status, dict(p.data))
+            for p in session.exec(select(Participant).where(Participant.initiative_id == row.id))
+        }
+        members: dict[str, list[str]] = {}
+        for m in session.exec(select(WorkingGroupMember)):
+            members.setdefault(m.working_group_slug, []).append(m.municipality_slug)
+        return InitiativeView(
+            id=row.id,
+            flow=row.flow,
+            state=row.state,
+            municipality=row.municipality,
+            faction=row.faction,
+            data=dict(row.data),
+            participants=participants,
+            group_members={k: tuple(sorted(v)) for k, v in members.items()},
+        )
+
+    def _result(self, spec: Flow, row: Initiative, events: Sequence[Event]) -> FireResult:
+        return FireResult(
+            initiative_id=_id(row),
+            state=row.state,
+            state_label=spec.state(row.state).label,
+            version=row.version,
+            event_ids=[_id(e) for e in events],
+        )
+
+
+def _guard_holds(guard: Any, ctx: TransitionContext) -> bool:
+    return bool(guard.check(ctx))
+
+
+def _message(guard: Any, ctx: TransitionContext) -> str:
+    return str(guard.message(ctx) if callable(guard.message) else guard.message)
+
+
+def _id(row: Any) -> int:
+    if row.id is None:  # flushed rows always have one; this guards our own mistakes
+        raise RuntimeError(f"{type(row).__name__} has no id yet")
+    return int(row.id)
+
+
+def actor_from_grants(user_id: int, name: str, grants: Sequence[RoleGrant]) -> Actor:
+    return Actor(user_id=user_id, name=name, grants=frozenset(grants))

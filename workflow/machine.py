@@ -1,0 +1,64 @@
+"""One `transitions.Machine` per flow version, wrapped so the rest of the code never sees it."""
+
+from dataclasses import dataclass
+from typing import Any
+
+from transitions import Machine, MachineError
+
+from workflow.context import TransitionContext
+from workflow.definition import Flow
+
+
+@dataclass
+class _Token:
+    """The plain object the machine moves; rows are never handed to `transitions`."""
+
+    state: str
+
+
+class FlowMachine:
+    """Answers "where does this trigger lead from here?" for one flow version."""
+
+    def __init__(self, flow: Flow) -> None:
+        self.flow = flow
+        transitions: list[dict[str, Any]] = []
+        for t in flow.transitions:
+            if t.source is None:
+                continue
+            transitions.append(
+                {
+                    "trigger": t.trigger,
+                    "source": [s.name for s in t.sources],
+                    "dest": t.dest.name if t.dest else None,
+                    "conditions": [_guard_condition(g.check) for g in t.guards],
+                }
+            )
+        self._machine = Machine(
+            model=None,
+            states=list(flow.states),
+            transitions=transitions,
+            initial=flow.initial.name,
+            auto_transitions=False,
+            send_event=False,
+        )
+
+    def can_leave(self, state: str, trigger: str) -> bool:
+        """True when `trigger` is declared from `state` (guards not considered)."""
+        return trigger in self._machine.get_triggers(state)
+
+    def fire(self, state: str, trigger: str, ctx: TransitionContext) -> str | None:
+        """The state after firing, or None when a guard refused. Raises KeyError/MachineError."""
+        token = _Token(state)
+        if not self._machine.events[trigger].trigger(token, ctx=ctx):
+            return None
+        return token.state
+
+
+def _guard_condition(check: Any) -> Any:
+    def condition(ctx: TransitionContext) -> bool:
+        return bool(check(ctx))
+
+    return condition
+
+
+__all__ = ["FlowMachine", "MachineError"]
