@@ -1,10 +1,9 @@
 """The Drechtsteden flows, roles and reference data, exported as one `REGION`."""
 
-from workflow.registry import Region
-
 from flows import groeiagenda, reference
 from flows.roles import ADMIN, ROLE_KINDS, STEERING_ROOM
 from notifications.render import TemplateRenderer
+from workflow.registry import Region
 
 _ROLES = frozenset(k.name for k in ROLE_KINDS)
 _TEMPLATES = TemplateRenderer().templates()

@@ -5,20 +5,6 @@ geagendeerd t.b.v. meervoudig lokale samenwerking?": states, then steps in proce
 then the guards and effects they use.
 """
 
-from workflow.context import TransitionContext
-from workflow.definition import (
-    DateFromInput,
-    DeadlinePolicy,
-    Days,
-    Flow,
-    Guard,
-    Notify,
-    State,
-    StateKind,
-    Transition,
-    Weeks,
-)
-
 from flows import inputs
 from flows.roles import (
     GROUP_COLLEGES,
@@ -28,6 +14,19 @@ from flows.roles import (
     PARTICIPATING_COLLEGES,
     SUBMITTING_FACTION,
     UNDECIDED_COLLEGES,
+)
+from workflow.context import TransitionContext
+from workflow.definition import (
+    DateFromInput,
+    Days,
+    DeadlinePolicy,
+    Flow,
+    Guard,
+    Notify,
+    State,
+    StateKind,
+    Transition,
+    Weeks,
 )
 
 ACTIVE, WAITING, FINAL = StateKind.ACTIVE, StateKind.WAITING, StateKind.FINAL

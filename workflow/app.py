@@ -17,7 +17,7 @@ class App:
 
     @cached_property
     def engine(self) -> Engine:
-        from notifications.render import TemplateRenderer  # noqa: PLC0415 - keeps CLI start light
+        from notifications.render import TemplateRenderer
 
         domain = self.settings.mail_from.rpartition("@")[2] or "initiatief.local"
         return Engine(

@@ -10,8 +10,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from sqlmodel import Session
-from sqlmodel import select
+from sqlmodel import Session, select
 
 from workflow.calendar import Period, WorkCalendar, end_of_day, local_date, morning_of
 from workflow.clock import utcnow

@@ -5,8 +5,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
-from sqlmodel import Session
-from sqlmodel import select
+from sqlmodel import Session, select
 
 from workflow.context import InitiativeView
 from workflow.models import OutboxMessage, RoleGrantRow, User
@@ -59,7 +58,7 @@ def recipients(
             if not wanted:
                 continue
             query = query.where(RoleGrantRow.scope.in_(wanted))  # type: ignore[attr-defined]
-        for user, _grant in session.exec(query):  # type: ignore[call-overload]
+        for user, _grant in session.exec(query):
             key = user.email.lower()
             if key in seen or user.id is None:
                 continue

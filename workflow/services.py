@@ -7,14 +7,21 @@ from typing import Any
 
 from sqlalchemy import func, or_
 from sqlalchemy.exc import IntegrityError
-from sqlmodel import Session
-from sqlmodel import select
+from sqlmodel import Session, col, select
 
 from workflow.db import Database
 from workflow.engine import Engine
 from workflow.errors import InvalidInput, NotFound
 from workflow.inputs import describe_fields
-from workflow.models import Deadline, Event, Initiative, Municipality, Participant, RoleGrantRow, User
+from workflow.models import (
+    Deadline,
+    Event,
+    Initiative,
+    Municipality,
+    Participant,
+    RoleGrantRow,
+    User,
+)
 from workflow.outbox import grant_of
 from workflow.registry import FlowRegistry
 from workflow.roles import Actor, RoleGrant, format_grant, parse_grant
@@ -35,7 +42,7 @@ def add_user(
     with db.write() as session:
         _check_scopes(session, grants, registry)
         clash = session.exec(
-            select(User).where(or_(func.lower(User.name) == name.lower(), User.email == email))
+            select(User).where(or_(func.lower(User.name) == name.lower(), col(User.email) == email))
         ).first()
         if clash is not None:
             raise InvalidInput(f"Er is al een gebruiker met deze naam of dit e-mailadres ({clash.name}).")
@@ -51,7 +58,7 @@ def add_user(
 
 
 def _check_scopes(session: Session, grants: Sequence[RoleGrant], registry: FlowRegistry) -> None:
-    from workflow.engine import REFERENCE_TABLES  # noqa: PLC0415 - one list of reference tables
+    from workflow.engine import REFERENCE_TABLES
 
     for grant in grants:
         parts = registry.role_kinds[grant.role].scope_parts
@@ -80,7 +87,7 @@ def find_user(session: Session, who: str) -> User:
     """A user by name or email (case-insensitive)."""
     key = who.strip().lower()
     user = session.exec(
-        select(User).where(or_(func.lower(User.name) == key, User.email == key))
+        select(User).where(or_(func.lower(User.name) == key, col(User.email) == key))
     ).first()
     if user is None or not user.active:
         raise InvalidInput(f"Onbekende gebruiker {who!r}. Maak die aan met: initiatief users add")
@@ -167,7 +174,7 @@ def show_initiative(engine: Engine, initiative_id: int, actor: Actor | None) -> 
             for p in session.exec(
                 select(Participant)
                 .where(Participant.initiative_id == row.id)
-                .order_by(Participant.municipality)  # type: ignore[arg-type]
+                .order_by(Participant.municipality)
             )
         ]
         deadlines = [

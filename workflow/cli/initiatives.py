@@ -1,79 +1,27 @@
-"""The `initiatief` command: a thin layer over the service functions, Dutch for people, --json for scripts.
+"""CLI commands for the database, users, initiatives and flows."""
 
-Exit codes: 0 ok, 2 wrong use of the command, 3 not allowed, 4 conflict (stale version or a
-step not possible now), 5 invalid input, 6 not found, 7 database not migrated.
-"""
-
-import json
 import sys
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
-from datetime import date, datetime
-from typing import Annotated, Any, NoReturn
+from collections.abc import Callable
+from typing import Annotated, Any
 
 import typer
 
 from workflow import services
-from workflow.app import App, open_app
+from workflow.cli._common import AsOption, JsonOption, emit_json, fail, parse_sets, running
 from workflow.diagram import to_mermaid
-from workflow.errors import InvalidInput, WorkflowError
+from workflow.errors import InvalidInput
 
-app = typer.Typer(
-    help="Initiatief: voorstellen voor meervoudig lokale samenwerking, van fractie tot uitvoering.",
-    no_args_is_help=True,
-    add_completion=False,
-    pretty_exceptions_enable=False,
-)
+initiatives = typer.Typer()
 db_app = typer.Typer(help="Database bijwerken en vullen.", no_args_is_help=True)
 users_app = typer.Typer(help="Gebruikers en hun rollen.", no_args_is_help=True)
 flows_app = typer.Typer(help="Processen (flows) bekijken.", no_args_is_help=True)
-app.add_typer(db_app, name="db")
-app.add_typer(users_app, name="users")
-app.add_typer(flows_app, name="flows")
-
-AsOption = Annotated[str, typer.Option("--as", help="Gebruiker (naam of e-mailadres) die de stap zet.")]
-JsonOption = Annotated[bool, typer.Option("--json", help="Uitvoer als JSON, voor scripts.")]
 
 
-def main() -> None:
-    app()
-
-
-@contextmanager
-def _running(*, migrated: bool = True) -> Iterator[App]:
-    """Open the app; turn our typed errors into a Dutch line on stderr and their exit code."""
-    try:
-        application = open_app()
-        if migrated:
-            application.db.require_migrated()
-        yield application
-    except WorkflowError as exc:
-        _fail(exc)
-
-
-def _fail(exc: WorkflowError) -> NoReturn:
-    typer.echo(f"Fout: {exc.message}", err=True)
-    raise typer.Exit(exc.exit_code)
-
-
-def _emit_json(payload: Any) -> None:
-    typer.echo(json.dumps(payload, indent=2, ensure_ascii=False, default=_json_default))
-
-
-def _json_default(value: Any) -> Any:
-    if isinstance(value, datetime | date):
-        return value.isoformat()
-    raise TypeError(f"not JSON serialisable: {type(value).__name__}")
-
-
-def _parse_sets(pairs: list[str] | None) -> dict[str, str]:
-    data: dict[str, str] = {}
-    for pair in pairs or []:
-        key, sep, value = pair.partition("=")
-        if not sep or not key.strip():
-            _fail(InvalidInput(f"--set verwacht sleutel=waarde, niet {pair!r}."))
-        data[key.strip()] = value.strip()
-    return data
+def register(app: typer.Typer) -> None:
+    app.registered_commands.extend(initiatives.registered_commands)
+    app.add_typer(db_app, name="db")
+    app.add_typer(users_app, name="users")
+    app.add_typer(flows_app, name="flows")
 
 
 # --- database -------------------------------------------------------------------------------
@@ -82,7 +30,7 @@ def _parse_sets(pairs: list[str] | None) -> dict[str, str]:
 @db_app.command("upgrade")
 def db_upgrade() -> None:
     """Maak of werk het databaseschema bij tot de nieuwste versie."""
-    with _running(migrated=False) as application:
+    with running(migrated=False) as application:
         before = application.db.current_revision()
         application.db.upgrade()
         after = application.db.current_revision()
@@ -95,7 +43,7 @@ def db_upgrade() -> None:
 @db_app.command("seed")
 def db_seed() -> None:
     """Vul de referentiegegevens aan: gemeenten, thema's en werkgroepen (bestaande blijven staan)."""
-    with _running() as application:
+    with running() as application:
         added = services.seed_reference(application.db, application.registry)
         summary = ", ".join(f"{n} {kind}" for kind, n in added.items())
         typer.echo(f"Referentiegegevens aangevuld: {summary} toegevoegd.")
@@ -119,12 +67,12 @@ def users_add(
     as_json: JsonOption = False,
 ) -> None:
     """Voeg een gebruiker toe met een of meer rollen."""
-    with _running() as application:
+    with running() as application:
         user = services.add_user(
             application.db, application.registry, name=name, email=email, roles=role
         )
         if as_json:
-            _emit_json({"id": user.id, "name": user.name, "email": user.email, "roles": role})
+            emit_json({"id": user.id, "name": user.name, "email": user.email, "roles": role})
         else:
             typer.echo(f"Gebruiker {user.name} <{user.email}> toegevoegd met rol(len): {', '.join(role)}.")
 
@@ -132,10 +80,10 @@ def users_add(
 @users_app.command("list")
 def users_list(as_json: JsonOption = False) -> None:
     """Toon alle gebruikers en hun rollen."""
-    with _running() as application:
+    with running() as application:
         users = services.list_users(application.db, application.registry)
         if as_json:
-            _emit_json(users)
+            emit_json(users)
             return
         if not users:
             typer.echo("Nog geen gebruikers. Voeg er een toe met: initiatief users add")
@@ -146,7 +94,7 @@ def users_list(as_json: JsonOption = False) -> None:
 # --- initiatives ----------------------------------------------------------------------------
 
 
-@app.command("submit")
+@initiatives.command("submit")
 def submit(
     as_user: AsOption,
     title: Annotated[str, typer.Option("--title", help="Titel van het voorstel.")],
@@ -160,14 +108,14 @@ def submit(
     as_json: JsonOption = False,
 ) -> None:
     """Dien een nieuw voorstel in (als lid van een fractie)."""
-    with _running() as application:
+    with running() as application:
         actor = services.resolve_actor(application.db, as_user)
-        data = {"title": title, "summary": summary, **_parse_sets(sets)}
+        data = {"title": title, "summary": summary, **parse_sets(sets)}
         result = application.engine.submit(actor=actor, flow=flow, data=data, comment=comment)
         _report(result, as_json, f"Initiatief {result.initiative_id} ingediend")
 
 
-@app.command("fire")
+@initiatives.command("fire")
 def fire(
     initiative_id: Annotated[int, typer.Argument(help="Nummer van het initiatief.")],
     trigger: Annotated[str, typer.Argument(help="De stap, bv. adopt_motion.")],
@@ -183,13 +131,13 @@ def fire(
     as_json: JsonOption = False,
 ) -> None:
     """Zet een stap in het proces van een initiatief."""
-    with _running() as application:
+    with running() as application:
         actor = services.resolve_actor(application.db, as_user)
         result = application.engine.fire(
             initiative_id,
             trigger,
             actor=actor,
-            data=_parse_sets(sets),
+            data=parse_sets(sets),
             comment=comment,
             expected_version=expect_version,
         )
@@ -198,7 +146,7 @@ def fire(
 
 def _report(result: Any, as_json: bool, done: str) -> None:
     if as_json:
-        _emit_json(
+        emit_json(
             {
                 "id": result.initiative_id,
                 "state": result.state,
@@ -211,7 +159,7 @@ def _report(result: Any, as_json: bool, done: str) -> None:
         typer.echo(f"{done}. Status nu: {result.state_label} ({result.state}), versie {result.version}.")
 
 
-@app.command("show")
+@initiatives.command("show")
 def show(
     initiative_id: Annotated[int, typer.Argument(help="Nummer van het initiatief.")],
     as_user: Annotated[
@@ -220,11 +168,11 @@ def show(
     as_json: JsonOption = False,
 ) -> None:
     """Toon status, deelnemers, termijnen, mogelijke stappen en de tijdlijn van een initiatief."""
-    with _running() as application:
+    with running() as application:
         actor = services.resolve_actor(application.db, as_user) if as_user else None
         detail = services.show_initiative(application.engine, initiative_id, actor)
         if as_json:
-            _emit_json(detail.as_dict())
+            emit_json(detail.as_dict())
             return
         _print_detail(detail, actor is not None)
 
@@ -262,7 +210,7 @@ def _print_detail(d: services.InitiativeDetail, with_actor: bool) -> None:
         echo(f"    {e['at']:%d-%m-%Y %H:%M}  {e['label']} door {e['actor']} → {e['to_label']}{comment}")
 
 
-@app.command("list")
+@initiatives.command("list")
 def list_(
     state: Annotated[str | None, typer.Option("--state", help="Alleen deze status (code).")] = None,
     municipality: Annotated[
@@ -271,10 +219,10 @@ def list_(
     as_json: JsonOption = False,
 ) -> None:
     """Toon initiatieven, nieuwste eerst."""
-    with _running() as application:
+    with running() as application:
         rows = services.list_initiatives(application.engine, state=state, municipality=municipality)
         if as_json:
-            _emit_json(rows)
+            emit_json(rows)
             return
         if not rows:
             typer.echo("Geen initiatieven gevonden.")
@@ -288,7 +236,7 @@ def list_(
 @flows_app.command("list")
 def flows_list() -> None:
     """Toon de processen en hun nieuwste versie."""
-    with _running(migrated=False) as application:
+    with running(migrated=False) as application:
         for flow in application.registry.latest():
             typer.echo(f"{flow.name} (versie {flow.version}): {flow.label}")
 
@@ -300,13 +248,13 @@ def flows_show(
     version: Annotated[int | None, typer.Option("--version", help="Versie (standaard de nieuwste).")] = None,
 ) -> None:
     """Toon een proces: als tekst, of als Mermaid-diagram."""
-    with _running(migrated=False) as application:
+    with running(migrated=False) as application:
         flow = application.registry.get(name, version)
         if fmt == "mermaid":
             sys.stdout.write(to_mermaid(flow))
             return
         if fmt != "text":
-            _fail(InvalidInput(f"Onbekend formaat {fmt!r}; kies mermaid of text."))
+            fail(InvalidInput(f"Onbekend formaat {fmt!r}; kies mermaid of text."))
         typer.echo(f"{flow.label} ({flow.name}, versie {flow.version})")
         typer.echo("Statussen:")
         for state_name, state in flow.states.items():
