@@ -149,6 +149,7 @@ class Deadline(SQLModel, table=True):
     status: str = Field(default="open", max_length=16)  # open | met | cancelled | escalated
     created_at: datetime = Field(default_factory=utcnow)
     closed_at: datetime | None = None
+    escalated_at: datetime | None = None
     claimed_by: str | None = Field(default=None, max_length=64)
     claimed_at: datetime | None = None
 

@@ -7,7 +7,7 @@ Each module of this package registers its own commands.
 
 import typer
 
-from workflow.cli import initiatives
+from workflow.cli import initiatives, ops, web
 
 app = typer.Typer(
     help="Initiatief: voorstellen voor meervoudig lokale samenwerking, van fractie tot uitvoering.",
@@ -16,6 +16,8 @@ app = typer.Typer(
     pretty_exceptions_enable=False,
 )
 initiatives.register(app)
+ops.register(app)
+web.register(app)
 
 
 def main() -> None:
