@@ -134,8 +134,6 @@ class Engine:
             view.state = ""
             ctx = TransitionContext(view, start.trigger, actor, self.clock(), model, raw)
             self._check_guards(start, ctx)
-            if start.effect:
-                start.effect(ctx)
             events = [self._write_step(session, spec, row, view, start, ctx, None, comment)]
             events += self._run_automatic(session, spec, row, view)
             return self._result(spec, row, events)
@@ -191,8 +189,6 @@ class Engine:
                 )
             ctx = TransitionContext(view, trigger, actor, self.clock(), model, raw)
             self._check_guards(transition, ctx)
-            if transition.effect:
-                transition.effect(ctx)
             events = [self._write_step(session, spec, row, view, transition, ctx, model, comment)]
             events += self._run_automatic(session, spec, row, view)
             self._fault("before_commit")
@@ -318,6 +314,9 @@ class Engine:
             if moved is None:  # guards are pure and were checked; this is a bug, not input
                 raise RuntimeError(f"guard of {t.trigger!r} changed its answer")
             new_state = moved
+        # The effect runs after the machine has judged the guards on the state before it.
+        if t.effect:
+            t.effect(ctx)
         now = ctx.now
         row.state = new_state
         row.version += 1
@@ -539,8 +538,6 @@ class Engine:
             if step is None:
                 return events
             t, ctx = step
-            if t.effect:
-                t.effect(ctx)
             events.append(self._write_step(session, spec, row, view, t, ctx, None, ""))
         raise RuntimeError(f"flow {spec.name!r} keeps firing automatic steps from {row.state!r}")
 
