@@ -152,9 +152,9 @@ class TestWhoTakesPart:
         engine.fire(iid, "record_participation", actor=sec,
                     data={"municipality": "gorinchem", "choice": "join"})
         assert "elaboration" == engine.fire(iid, "start_elaboration", actor=sec).state
-        assert {"sliedrecht": "joined", "dordrecht": "declined", "gorinchem": "joined"} == (
-            _participants(app, iid)
-        )
+        assert (
+            {"sliedrecht": "joined", "dordrecht": "declined", "gorinchem": "joined"}
+        ) == _participants(app, iid)
 
     def test_a_municipality_can_change_its_answer_while_tabled(self, app, engine, people):
         iid = drive(engine, people, "tabled")
@@ -169,9 +169,9 @@ class TestParticipantDecisions:
 
     def test_two_approvals_lead_to_agreements_and_rejecters_drop_out(self, app, engine, people):
         iid = drive(engine, people, "participant_decisions")
-        assert {"sliedrecht": "joined", "dordrecht": "joined", "papendrecht": "joined"} == (
-            _participants(app, iid)
-        )
+        assert (
+            {"sliedrecht": "joined", "dordrecht": "joined", "papendrecht": "joined"}
+        ) == _participants(app, iid)
         engine.fire(iid, "record_participant_decision", actor=people["college_dordrecht"],
                     data={"decision": "approve", "date": "2027-02-10"})
         engine.fire(iid, "record_participant_decision", actor=people["college_papendrecht"],
@@ -185,9 +185,9 @@ class TestParticipantDecisions:
         assert 2 == len(result.event_ids)
         events = _events(app, iid)
         assert ("decisions_complete", "participant_decisions", "agreements", "systeem") == events[-1]
-        assert {"sliedrecht": "approved", "dordrecht": "approved", "papendrecht": "rejected"} == (
-            _participants(app, iid)
-        )
+        assert (
+            {"sliedrecht": "approved", "dordrecht": "approved", "papendrecht": "rejected"}
+        ) == _participants(app, iid)
         with app.db.read() as s:
             taking_part = s.exec(select(Participant).where(
                 Participant.initiative_id == iid, Participant.status == "approved")).all()
@@ -201,9 +201,9 @@ class TestParticipantDecisions:
             result = engine.fire(iid, "record_participant_decision", actor=people[who],
                                  data={"decision": decision, "date": "2027-02-10"})
         assert "stopped" == result.state
-        assert ("decisions_insufficient", "participant_decisions", "stopped", "systeem") == (
-            _events(app, iid)[-1]
-        )
+        assert (
+            ("decisions_insufficient", "participant_decisions", "stopped", "systeem")
+        ) == _events(app, iid)[-1]
 
     def test_a_college_decides_only_once(self, app, engine, people):
         iid = drive(engine, people, "participant_decisions")

@@ -97,7 +97,9 @@ def dutch_error(err: ErrorDetails, model: type[BaseModel]) -> str:
     kind = err["type"]
     ctx = err.get("ctx") or {}
     if kind in ("literal_error", "enum"):
-        return "moet een van deze waarden zijn: " + str(ctx.get("expected", "")).replace("'", "")
+        field = model.model_fields.get(str(err["loc"][0])) if err["loc"] else None
+        choices = [str(a) for a in get_args(field.annotation)] if field else []
+        return "moet een van deze waarden zijn: " + ", ".join(choices)
     if kind == "value_error":
         # Our validators raise ValueError with a Dutch sentence; pydantic prefixes it.
         return str(ctx.get("error", err["msg"]))

@@ -18,6 +18,7 @@ JsonOption = Annotated[bool, typer.Option("--json", help="Uitvoer als JSON, voor
 @contextmanager
 def running(*, migrated: bool = True) -> Iterator[App]:
     """Open the app; turn our typed errors into a Dutch line on stderr and their exit code."""
+    application: App | None = None
     try:
         application = open_app()
         if migrated:
@@ -25,6 +26,9 @@ def running(*, migrated: bool = True) -> Iterator[App]:
         yield application
     except WorkflowError as exc:
         fail(exc)
+    finally:
+        if application is not None:
+            application.db.dispose()
 
 
 def fail(exc: WorkflowError) -> NoReturn:
