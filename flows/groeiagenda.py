@@ -7,6 +7,7 @@ then the guards and effects they use.
 
 from flows import inputs
 from flows.roles import (
+    COLLEGE,
     GROUP_COLLEGES,
     GROUP_SECRETARY,
     HOME_CLERK,
@@ -15,7 +16,7 @@ from flows.roles import (
     SUBMITTING_FACTION,
     UNDECIDED_COLLEGES,
 )
-from workflow.context import TransitionContext
+from workflow.context import InitiativeView, TransitionContext
 from workflow.definition import (
     DateFromInput,
     Days,
@@ -28,8 +29,25 @@ from workflow.definition import (
     Transition,
     Weeks,
 )
+from workflow.roles import Audience
 
 ACTIVE, WAITING, FINAL = StateKind.ACTIVE, StateKind.WAITING, StateKind.FINAL
+
+
+# --- deadline audiences -----------------------------------------------------------------------
+
+
+def _group_colleges_without_answer(view: InitiativeView, _data: object) -> set[tuple[str, ...]]:
+    """Colleges of the working group whose answer to "wie doet mee?" is not recorded yet."""
+    group = view.data.get("working_group")
+    members = view.group_members.get(group, ()) if group else ()
+    return {(m,) for m in members if m not in view.participants}
+
+
+UNANSWERED_GROUP_COLLEGES = Audience(
+    "colleges_werkgroep_zonder_antwoord", COLLEGE,
+    "de colleges in de werkgroep die nog niet hebben geantwoord", _group_colleges_without_answer,
+)
 
 # --- states ---------------------------------------------------------------------------------
 
@@ -40,17 +58,23 @@ submitted = State(
 )
 with_college = State(
     "Bij het college", ACTIVE,
+    # The college answers an adopted motion or a commitment within 8 weeks. It may announce a
+    # later answer itself (as colleges do to their council), or the griffie records one.
     deadline=DeadlinePolicy(
         due=Weeks(8), remind=(Days(14), Days(3)), remind_audiences=(HOME_COLLEGE,),
         escalate_to=(HOME_CLERK, SUBMITTING_FACTION), label="Reactie van het college",
+        extend_roles=(HOME_CLERK, HOME_COLLEGE),
     ),
     help="Het college werkt het voorstel uit, weegt het af en leidt het door naar de juiste tafel.",
 )
 tabled = State(
     "Geagendeerd in de werkgroep", WAITING,
+    # The colleges of the working group say within 6 weeks whether they take part; only those
+    # that have not answered yet are reminded.
     deadline=DeadlinePolicy(
-        due=Weeks(6), remind=(Days(7),), remind_audiences=(GROUP_COLLEGES,),
+        due=Weeks(6), remind=(Days(14), Days(3)), remind_audiences=(UNANSWERED_GROUP_COLLEGES,),
         escalate_to=(GROUP_SECRETARY,), label="Antwoord op 'wie doet mee?'",
+        extend_roles=(GROUP_SECRETARY,),
     ),
     help="Eerste afweging van haalbaarheid en wenselijkheid, en: wie wil er meedoen?",
 )
@@ -68,10 +92,12 @@ frameworks_check = State(
 )
 participant_decisions = State(
     "Apart besluit deelnemers", WAITING,
+    # The secretary sets one shared date by which every participating college decides
+    # ("synchroon gelijkluidende besluitvorming"); those that have not decided are reminded.
     deadline=DeadlinePolicy(
         due=DateFromInput("date"), remind=(Days(14), Days(3)),
         remind_audiences=(UNDECIDED_COLLEGES,), escalate_to=(GROUP_SECRETARY,),
-        label="Besluit van elke deelnemende gemeente",
+        label="Besluit van elke deelnemende gemeente", extend_roles=(GROUP_SECRETARY,),
     ),
     help="Het voorstel past niet in de kaders: elke deelnemende gemeente besluit apart "
     "(college, en waar nodig de raad). Alleen wie instemt gaat door.",

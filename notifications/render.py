@@ -1,12 +1,13 @@
 """Rendering a notification: a Jinja2 pair per notification (`x.txt.j2`, `x.html.j2`) plus subject."""
 
-from collections.abc import Mapping
-from datetime import date, datetime
+from collections.abc import Mapping, Sequence
+from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
 
 from jinja2 import Environment, FileSystemLoader, StrictUndefined
 
+from notifications.ics import deadline_attachment
 from workflow.calendar import LOCAL
 from workflow.outbox import Rendered
 
@@ -25,7 +26,8 @@ def dutch_date(value: date | datetime | str | None) -> str:
     if isinstance(value, str):
         value = date.fromisoformat(value[:10])
     if isinstance(value, datetime):
-        value = value.astimezone(LOCAL).date()
+        # Stored moments are UTC; SQLite returns them without their zone.
+        value = value.replace(tzinfo=value.tzinfo or UTC).astimezone(LOCAL).date()
     return f"{value.day} {MONTHS[value.month - 1]} {value.year}"
 
 
@@ -34,6 +36,14 @@ def euros(value: int | None) -> str:
     if value is None:
         return ""
     return "€ " + f"{int(value):,}".replace(",", ".")
+
+
+def listing(items: Sequence[str]) -> str:
+    """`a, b en c`: a list inside a Dutch sentence."""
+    items = [str(i) for i in items]
+    if len(items) <= 1:
+        return "".join(items)
+    return ", ".join(items[:-1]) + " en " + items[-1]
 
 
 class TemplateRenderer:
@@ -55,6 +65,7 @@ class TemplateRenderer:
         )
         env.filters["datum"] = dutch_date
         env.filters["euro"] = euros
+        env.filters["opsomming"] = listing
         return env
 
     def templates(self) -> frozenset[str]:
@@ -71,4 +82,10 @@ class TemplateRenderer:
         html = self.html_env.get_template(f"{template}.html.j2").render(
             {**context, "subject": subject}
         )
-        return Rendered(subject=" ".join(subject.split()), text=text, html=html)
+        attachment = deadline_attachment(context)
+        return Rendered(
+            subject=" ".join(subject.split()),
+            text=text,
+            html=html,
+            attachments=(attachment,) if attachment else (),
+        )

@@ -68,6 +68,16 @@ class DeadlinePolicy:
     remind_audiences: tuple[Audience, ...] = ()
     escalate_to: tuple[Audience, ...] = ()
     label: str = ""
+    extend_roles: tuple[Audience, ...] = ()  # who may move the due date (audited, with a reason)
+    # The notifications the sweep and an extension send; flows may name their own templates.
+    remind_template: str = "herinnering"
+    overdue_template: str = "termijn_verstreken"  # to remind_audiences when the date has passed
+    escalate_template: str = "escalatie"  # to escalate_to when the date has passed
+    extend_template: str = "termijn_verlengd"
+
+    def templates(self) -> tuple[str, ...]:
+        return (self.remind_template, self.overdue_template, self.escalate_template,
+                self.extend_template)
 
 
 # --- states and transitions -----------------------------------------------------------------

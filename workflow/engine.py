@@ -6,11 +6,11 @@ participants, deadlines and the rendered outbox messages. Nothing is sent before
 """
 
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass, field
-from datetime import datetime
+from dataclasses import dataclass, field, replace
+from datetime import UTC, date, datetime
 from typing import Any
 
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from workflow.calendar import Period, WorkCalendar, end_of_day, local_date, morning_of
 from workflow.clock import utcnow
@@ -44,6 +44,8 @@ from workflow.registry import FlowRegistry
 from workflow.roles import SYSTEM, Actor, RoleGrant
 
 MAX_AUTOMATIC_STEPS = 20  # a flow whose automatic steps loop is a bug; stop it loudly
+EXTEND_DEADLINE = "extend_deadline"  # the Event trigger of an extension (no flow transition)
+LIVE_DEADLINE = ("open", "escalated")  # an escalated deadline still runs until its state is left
 REFERENCE_TABLES: dict[str, Any] = {
     "municipality": Municipality,
     "working_group": WorkingGroup,
@@ -193,6 +195,133 @@ class Engine:
             events += self._run_automatic(session, spec, row, view)
             self._fault("before_commit")
             return self._result(spec, row, events)
+
+    def extend_deadline(
+        self,
+        initiative_id: int,
+        *,
+        actor: Actor,
+        until: date,
+        reason: str,
+        expected_version: int | None = None,
+    ) -> FireResult:
+        """Move the running deadline of the current state to the later day `until`.
+
+        Audited like a step and in one transaction: one `Event` (trigger `extend_deadline`,
+        the reason as comment, old and new date in data), a new version, the unsent reminders
+        replaced by those of the new date, and a message to everyone the deadline concerns.
+        Only the roles the state's deadline policy names in `extend_roles` may do this.
+        """
+        with self.db.write() as session:
+            row = self._lock(session, initiative_id)
+            if expected_version is not None and row.version != expected_version:
+                raise StaleVersion(
+                    f"Het initiatief is intussen gewijzigd (versie {row.version}, u had versie "
+                    f"{expected_version}). Laad het opnieuw en kijk of uw stap nog nodig is.",
+                    details={"current_version": row.version},
+                )
+            spec = self.registry.get(row.flow, row.flow_version)
+            state = spec.state(row.state)
+            policy = state.deadline
+            deadline = session.exec(
+                select(Deadline)
+                .where(
+                    Deadline.initiative_id == row.id,
+                    Deadline.state == row.state,
+                    col(Deadline.status).in_(LIVE_DEADLINE),
+                )
+                .order_by(col(Deadline.id).desc())
+            ).first()
+            if policy is None or deadline is None:
+                raise TransitionNotAllowed(
+                    f"In de status '{state.label}' loopt geen termijn die verlengd kan worden.",
+                    details={"state": row.state},
+                )
+            view = self._view(session, row)
+            if not any(a.admits(actor.grants, view, None) for a in policy.extend_roles):
+                who = ", ".join(a.label for a in policy.extend_roles) or "niemand"
+                raise PermissionDenied(
+                    f"U mag de termijn '{deadline.label}' niet verlengen; dat mag: {who}."
+                )
+            reason = reason.strip()
+            if not reason:
+                raise InvalidInput(
+                    "Geef een reden op voor het verlengen van de termijn.",
+                    field_errors={"reason": "verplicht"},
+                )
+            now = self.clock()
+            # SQLite returns the stored UTC moment without its zone.
+            old_day = local_date(deadline.due_at.replace(tzinfo=deadline.due_at.tzinfo or UTC))
+            new_day = self.calendar(session).out_of_recess(until)
+            if new_day <= old_day or new_day < local_date(now):
+                raise InvalidInput(
+                    f"De nieuwe uiterste datum moet na {old_day:%d-%m-%Y} liggen en niet in het "
+                    "verleden.",
+                    field_errors={"until": "te vroeg"},
+                )
+            earlier = session.exec(
+                select(Event).where(Event.initiative_id == row.id, Event.trigger == EXTEND_DEADLINE)
+            ).all()
+            sequence = 1 + sum(1 for e in earlier if e.data.get("deadline_id") == deadline.id)
+            row.version += 1
+            row.updated_at = now
+            session.add(row)
+            deadline.due_at = end_of_day(new_day)
+            deadline.status = "open"
+            session.add(deadline)
+            pending = select(Reminder).where(
+                Reminder.deadline_id == deadline.id,
+                Reminder.sent_at == None,  # noqa: E711
+                Reminder.cancelled == False,  # noqa: E712
+            )
+            for reminder in session.exec(pending):
+                reminder.cancelled = True
+                session.add(reminder)
+            for term in policy.remind:
+                moment = morning_of(new_day - term.as_calendar_days())
+                if moment > now:
+                    session.add(Reminder(deadline_id=_id(deadline), remind_at=moment))
+            event = Event(
+                initiative_id=_id(row),
+                version=row.version,
+                at=now,
+                actor_id=actor.user_id,
+                actor_name=actor.name if not actor.is_system else self._system_label,
+                trigger=EXTEND_DEADLINE,
+                from_state=row.state,
+                to_state=row.state,
+                data={
+                    "deadline_id": deadline.id,
+                    "label": deadline.label,
+                    "old_due": old_day.isoformat(),
+                    "new_due": new_day.isoformat(),
+                    "requested": until.isoformat(),
+                },
+                comment=reason,
+            )
+            session.add(event)
+            session.flush()
+            context = self.message_context(session, spec, row, view, event, deadline)
+            context["deadline"] = {**context["deadline"], "sequence": sequence}
+            count = 0
+            audiences = [*policy.remind_audiences, *policy.escalate_to]
+            if self.renderer is not None:
+                for audience, person in recipients(session, audiences, view, None):
+                    if person.user_id == actor.user_id:
+                        continue
+                    session.add(
+                        build_message(
+                            self.renderer,
+                            policy.extend_template,
+                            {**context, "audience": audience.label},
+                            person,
+                            domain=self.mail_domain,
+                            initiative_id=row.id,
+                            event_id=event.id,
+                        )
+                    )
+                    count += 1
+            return replace(self._result(spec, row, [event]), messages=count)
 
     # --- reading what an actor may do ---------------------------------------------------------
 
@@ -386,7 +515,9 @@ class Engine:
         if state is None:
             return
         query = select(Deadline).where(
-            Deadline.initiative_id == row.id, Deadline.state == state, Deadline.status == "open"
+            Deadline.initiative_id == row.id,
+            Deadline.state == state,
+            col(Deadline.status).in_(LIVE_DEADLINE),
         )
         for deadline in session.exec(query):
             deadline.status = "met"

@@ -82,18 +82,37 @@ def build_message(
     initiative_id: int | None,
     event_id: int | None,
 ) -> OutboxMessage:
-    rendered = renderer.render(template, {**context, "recipient": recipient})
     return OutboxMessage(
-        message_id=new_message_id(domain),
-        initiative_id=initiative_id,
-        event_id=event_id,
-        template=template,
-        recipient=recipient.email,
-        subject=" ".join(rendered.subject.split()),  # one line: no header injection
-        body_text=rendered.text,
-        body_html=rendered.html,
-        attachments=[dict(a) for a in rendered.attachments],
+        **message_values(
+            renderer, template, context, recipient,
+            domain=domain, initiative_id=initiative_id, event_id=event_id,
+        )
     )
+
+
+def message_values(
+    renderer: Renderer,
+    template: str,
+    context: Mapping[str, Any],
+    recipient: Recipient,
+    *,
+    domain: str,
+    initiative_id: int | None,
+    event_id: int | None,
+) -> dict[str, Any]:
+    """The column values of one outbox row; bulk writers insert these without building models."""
+    rendered = renderer.render(template, {**context, "recipient": recipient})
+    return {
+        "message_id": new_message_id(domain),
+        "initiative_id": initiative_id,
+        "event_id": event_id,
+        "template": template,
+        "recipient": recipient.email,
+        "subject": " ".join(rendered.subject.split()),  # one line: no header injection
+        "body_text": rendered.text,
+        "body_html": rendered.html,
+        "attachments": [dict(a) for a in rendered.attachments],
+    }
 
 
 def grant_of(row: RoleGrantRow) -> RoleGrant:

@@ -14,6 +14,12 @@ class Settings:
     mail_from: str
     reply_to: str | None
     base_url: str
+    # Delivery of the outbox: by default a message is retried for about four hours.
+    mail_max_attempts: int = 10
+    mail_retry_seconds: float = 60.0
+    mail_retry_max_seconds: float = 3600.0
+    mail_claim_timeout: float = 300.0
+    mail_batch_size: int = 50
 
     @property
     def mail_dir(self) -> Path:
@@ -33,6 +39,11 @@ def load_settings(env: dict[str, str] | None = None) -> Settings:
         mail_from=env.get("INITIATIEF_MAIL_FROM", "initiatief@localhost"),
         reply_to=env.get("INITIATIEF_REPLY_TO") or None,
         base_url=env.get("INITIATIEF_BASE_URL", "http://127.0.0.1:8000").rstrip("/"),
+        mail_max_attempts=int(env.get("INITIATIEF_MAIL_MAX_ATTEMPTS", "10")),
+        mail_retry_seconds=float(env.get("INITIATIEF_MAIL_RETRY_SECONDS", "60")),
+        mail_retry_max_seconds=float(env.get("INITIATIEF_MAIL_RETRY_MAX_SECONDS", "3600")),
+        mail_claim_timeout=float(env.get("INITIATIEF_MAIL_CLAIM_TIMEOUT", "300")),
+        mail_batch_size=int(env.get("INITIATIEF_MAIL_BATCH_SIZE", "50")),
     )
 
 
