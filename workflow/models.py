@@ -73,6 +73,8 @@ class User(SQLModel, table=True):
     password_hash: str | None = Field(default=None, max_length=255)
     active: bool = True
     created_at: datetime = Field(default_factory=utcnow)
+    # None means the default (yes); the outbox may leave out users who said no.
+    email_notifications: bool | None = Field(default=None, nullable=True)
 
 
 class RoleGrantRow(SQLModel, table=True):
@@ -194,4 +196,85 @@ class OutboxMessage(SQLModel, table=True):
     claimed_by: str | None = Field(default=None, max_length=64)
     claimed_at: datetime | None = None
     sent_at: datetime | None = None
+    created_at: datetime = Field(default_factory=utcnow)
+
+
+# --- web: sessions, login, API tokens, idempotency, follows ----------------------------------
+
+
+class WebSession(SQLModel, table=True):
+    """A browser session; the cookie holds a random token, this row only its SHA-256."""
+
+    __tablename__ = "web_session"
+
+    id: str = Field(primary_key=True, max_length=64)  # sha256 hex of the cookie token
+    user_id: int = Field(foreign_key="user_account.id", index=True)
+    csrf_token: str = Field(max_length=64)
+    created_at: datetime = Field(default_factory=utcnow)
+    last_seen_at: datetime = Field(default_factory=utcnow)
+    expires_at: datetime
+
+
+class LoginLink(SQLModel, table=True):
+    """A one-time link to log in (emailed) or, without a user, to create the first admin."""
+
+    __tablename__ = "login_link"
+
+    id: int | None = Field(default=None, primary_key=True)
+    token_hash: str = Field(max_length=64, sa_column_kwargs={"unique": True})
+    user_id: int | None = Field(default=None, foreign_key="user_account.id", index=True)
+    purpose: str = Field(default="login", max_length=16)  # login | setup
+    created_at: datetime = Field(default_factory=utcnow)
+    expires_at: datetime
+    used_at: datetime | None = None
+
+
+class LoginAttempt(SQLModel, table=True):
+    """One login try or link request, counted per e-mail address and per IP address."""
+
+    __tablename__ = "login_attempt"
+    __table_args__ = (Index("ix_login_attempt_key_at", "key", "at"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    key: str = Field(max_length=300)  # "email:<address>" or "ip:<address>"
+    kind: str = Field(default="password", max_length=16)  # password | link
+    at: datetime = Field(default_factory=utcnow)
+    success: bool = False
+
+
+class ApiToken(SQLModel, table=True):
+    """A Bearer token with exactly its user's rights; only its SHA-256 is kept."""
+
+    __tablename__ = "api_token"
+
+    id: int | None = Field(default=None, primary_key=True)
+    user_id: int = Field(foreign_key="user_account.id", index=True)
+    name: str = Field(max_length=120)
+    token_hash: str = Field(max_length=64, sa_column_kwargs={"unique": True})
+    prefix: str = Field(max_length=16)  # shown in lists so a person recognises the token
+    created_at: datetime = Field(default_factory=utcnow)
+    last_used_at: datetime | None = None
+    revoked_at: datetime | None = None
+
+
+class IdempotencyRecord(SQLModel, table=True):
+    """The stored answer to a POST with an Idempotency-Key, so a retry does not act twice."""
+
+    __tablename__ = "idempotency_key"
+    __table_args__ = (UniqueConstraint("user_id", "key"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    user_id: int = Field(foreign_key="user_account.id", index=True)
+    key: str = Field(max_length=200)
+    request_hash: str = Field(max_length=64)
+    status_code: int | None = None  # None while the first request is still running
+    response: dict[str, Any] = _json_dict()
+    created_at: datetime = Field(default_factory=utcnow)
+
+
+class Follow(SQLModel, table=True):
+    """A user follows an initiative: it shows in their inbox under "Ik volg"."""
+
+    user_id: int = Field(foreign_key="user_account.id", primary_key=True)
+    initiative_id: int = Field(foreign_key="initiative.id", primary_key=True, index=True)
     created_at: datetime = Field(default_factory=utcnow)
