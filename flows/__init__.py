@@ -14,5 +14,6 @@ REGION = Region(
     flows=(groeiagenda.build(known_roles=_ROLES, known_templates=_TEMPLATES),),
     seed=reference.seed,
     system_actor_label="systeem",
+    engine_step_labels={"extend_deadline": "Termijn verlengd"},
     read_all_roles=frozenset({STEERING_ROOM, ADMIN}),
 )

@@ -2,6 +2,7 @@
 
 from collections.abc import Mapping
 from datetime import UTC, date, datetime, timedelta
+from functools import lru_cache
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -66,7 +67,7 @@ def deadline_attachment(context: Mapping[str, Any]) -> dict[str, str] | None:
     if stamp.tzinfo is None:
         stamp = stamp.replace(tzinfo=UTC)
     title = " ".join(str(initiative["title"]).split())
-    content = deadline_calendar(
+    content = _calendar_cached(
         uid=f"termijn-{deadline['id']}@{host}",
         day=due_at.astimezone(LOCAL).date(),
         summary=f"Uiterste datum: {deadline['label']} – {title}",
@@ -76,3 +77,9 @@ def deadline_attachment(context: Mapping[str, Any]) -> dict[str, str] | None:
         stamp=stamp,
     )
     return {"filename": FILENAME, "content_type": CONTENT_TYPE, "content": content}
+
+
+@lru_cache(maxsize=256)
+def _calendar_cached(**fields: Any) -> str:
+    """One step mails the same deadline to several people: build its calendar once."""
+    return deadline_calendar(**fields)

@@ -56,6 +56,7 @@ class TemplateRenderer:
 
     def _env(self, *, autoescape: bool) -> Environment:
         env = Environment(
+            auto_reload=False,  # templates ship with the code; no stat() per rendered mail
             loader=FileSystemLoader(self.directory),
             undefined=StrictUndefined,
             autoescape=autoescape,

@@ -94,3 +94,16 @@ class TestDeadlinesOfTheFlow:
         with app.db.read() as session:
             deadline = session.exec(select(Deadline).where(Deadline.initiative_id == iid)).one()
         assert end_of_day(date(2026, 8, 10)) == deadline.due_at.replace(tzinfo=UTC)
+
+
+def test_a_calendar_term_ending_on_koningsdag_moves_to_the_next_working_day():
+    """Algemene termijnenwet: a term ending on a holiday or weekend ends on the next working day."""
+    from datetime import date
+
+    from workflow.calendar import WorkCalendar
+    from workflow.definition import Weeks
+
+    # 2 March 2026 + 8 weeks = Monday 27 April 2026, Koningsdag.
+    assert date(2026, 4, 28) == WorkCalendar().add(date(2026, 3, 2), Weeks(8))
+    # 1 March 2026 + 1 week = Sunday 8 March: moved to Monday.
+    assert date(2026, 3, 9) == WorkCalendar().add(date(2026, 3, 1), Weeks(1))

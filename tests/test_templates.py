@@ -35,7 +35,7 @@ def _contexts(app, people):
 
         row = session.get(Initiative, iid)
         spec = engine.registry.get(row.flow, row.flow_version)
-        view = engine._view(session, row)
+        view = engine.view_of(session, row)
         deadline = Deadline(id=1, initiative_id=iid, state=row.state, label="Besluit van elke deelnemende gemeente",
                             due_at=datetime(2027, 3, 1, 22, 59, 59, tzinfo=UTC))
         event = Event(id=1, initiative_id=iid, version=row.version, at=datetime(2026, 11, 2, 9, tzinfo=UTC),

@@ -41,7 +41,7 @@ class WorkCalendar:
         return day.weekday() < 5 and not self.is_holiday(day) and not self.in_recess(day)
 
     def add(self, start: date, term: Term) -> date:
-        """The due date `term` after `start`; never inside a recess (moved to the first day after)."""
+        """The due date `term` after `start`: always a working day, never in a recess."""
         if term.unit == "working_days":
             day, left = start, term.amount
             while left > 0:
@@ -49,7 +49,14 @@ class WorkCalendar:
                 if self.is_working_day(day):
                     left -= 1
             return day
-        return self.out_of_recess(start + term.as_calendar_days())
+        return self.next_working_day(start + term.as_calendar_days())
+
+    def next_working_day(self, day: date) -> date:
+        """`day`, or the first working day after it: as the Algemene termijnenwet moves a term
+        that ends on a weekend or public holiday, and as councils skip their recesses."""
+        while not self.is_working_day(day):
+            day += timedelta(days=1)
+        return day
 
     def out_of_recess(self, day: date) -> date:
         while self.in_recess(day):

@@ -35,6 +35,8 @@ class InitiativeView:
     data: dict[str, Any]
     participants: dict[str, ParticipantView]
     group_members: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
+    # Participants as read from the database, so the engine writes only what changed.
+    loaded: dict[str, tuple[str, dict[str, Any]]] = field(default_factory=dict, repr=False)
 
     def participating(self) -> list[str]:
         return sorted(m for m, p in self.participants.items() if p.active)

@@ -5,11 +5,13 @@ state, input and guards, then writes the new state and version, one `Event` per 
 participants, deadlines and the rendered outbox messages. Nothing is sent before the commit.
 """
 
+import time
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import UTC, date, datetime
 from typing import Any
 
+from sqlalchemy import insert, update
 from sqlmodel import Session, col, select
 
 from workflow.calendar import Period, WorkCalendar, end_of_day, local_date, morning_of
@@ -32,6 +34,7 @@ from workflow.models import (
     Event,
     Initiative,
     Municipality,
+    OutboxMessage,
     Participant,
     Recess,
     Reminder,
@@ -39,10 +42,11 @@ from workflow.models import (
     WorkingGroup,
     WorkingGroupMember,
 )
-from workflow.outbox import Renderer, build_message, recipients
+from workflow.outbox import Renderer, build_message, message_values, recipients
 from workflow.registry import FlowRegistry
 from workflow.roles import SYSTEM, Actor, RoleGrant
 
+REFERENCE_TTL_SECONDS = 5.0
 MAX_AUTOMATIC_STEPS = 20  # a flow whose automatic steps loop is a bug; stop it loudly
 EXTEND_DEADLINE = "extend_deadline"  # the Event trigger of an extension (no flow transition)
 LIVE_DEADLINE = ("open", "escalated")  # an escalated deadline still runs until its state is left
@@ -51,6 +55,15 @@ REFERENCE_TABLES: dict[str, Any] = {
     "working_group": WorkingGroup,
     "theme": Theme,
 }
+
+
+@dataclass(frozen=True)
+class _Reference:
+    loaded_at: float
+    names: dict[str, str]  # municipality slug → name
+    groups: dict[str, str]  # working group slug → name
+    members: dict[str, tuple[str, ...]]  # working group slug → municipality slugs
+    recesses: tuple[Period, ...]
 
 
 @dataclass(frozen=True)
@@ -93,6 +106,7 @@ class Engine:
         self.base_url = base_url.rstrip("/")
         self.mail_domain = mail_domain
         self.clock = clock
+        self._reference_cache: _Reference | None = None
         # Test seam for crash safety: called at named points inside the transaction.
         self._fault = fault or (lambda _point: None)
 
@@ -132,7 +146,7 @@ class Engine:
                 raise InvalidInput(f"Onbekende gemeente {row.municipality!r}.")
             session.add(row)
             session.flush()
-            view = self._view(session, row)
+            view = self.view_of(session, row)
             view.state = ""
             ctx = TransitionContext(view, start.trigger, actor, self.clock(), model, raw)
             self._check_guards(start, ctx)
@@ -161,7 +175,7 @@ class Engine:
                 )
             spec = self.registry.get(row.flow, row.flow_version)
             transition = spec.transition(trigger)
-            view = self._view(session, row)
+            view = self.view_of(session, row)
             if transition is None or transition.source is None or transition.automatic:
                 raise UnknownTrigger(
                     f"Onbekende stap {trigger!r} in {spec.label}. "
@@ -237,7 +251,7 @@ class Engine:
                     f"In de status '{state.label}' loopt geen termijn die verlengd kan worden.",
                     details={"state": row.state},
                 )
-            view = self._view(session, row)
+            view = self.view_of(session, row)
             if not any(a.admits(actor.grants, view, None) for a in policy.extend_roles):
                 who = ", ".join(a.label for a in policy.extend_roles) or "niemand"
                 raise PermissionDenied(
@@ -328,8 +342,8 @@ class Engine:
     def options(self, session: Session, row: Initiative, actor: Actor) -> list[TriggerOption]:
         """The steps `actor` may take on `row` now, each with a Dutch reason if a guard blocks it."""
         spec = self.registry.get(row.flow, row.flow_version)
-        view = self._view(session, row)
-        return self._options(spec, view, actor)
+        view = self.view_of(session, row)
+        return self.options_for(spec, view, actor)
 
     def allowed_triggers(self, initiative_id: int, actor: Actor) -> list[str]:
         with self.db.read() as session:
@@ -338,7 +352,7 @@ class Engine:
                 raise NotFound(f"Initiatief {initiative_id} bestaat niet.")
             return [o.trigger for o in self.options(session, row, actor) if o.blocked is None]
 
-    def _options(self, spec: Flow, view: InitiativeView, actor: Actor) -> list[TriggerOption]:
+    def options_for(self, spec: Flow, view: InitiativeView, actor: Actor) -> list[TriggerOption]:
         found = []
         for t in spec.from_state(view.state):
             if t.automatic or not any(a.admits(actor.grants, view, None) for a in t.roles):
@@ -350,7 +364,7 @@ class Engine:
         return found
 
     def _possible_now(self, spec: Flow, view: InitiativeView, actor: Actor) -> str:
-        options = [o for o in self._options(spec, view, actor) if o.blocked is None]
+        options = [o for o in self.options_for(spec, view, actor) if o.blocked is None]
         state = spec.state(view.state).label
         if not options:
             return f"In de status '{state}' kunt u nu geen stap zetten."
@@ -473,7 +487,7 @@ class Engine:
         entered = spec.state(new_state)
         deadline = None
         if old_state != new_state:
-            self._close_deadlines(session, row, old_state, now)
+            self._close_deadlines(session, spec, row, old_state, now)
             deadline = self._open_deadline(session, row, entered, ctx)
         self._queue_notifications(session, spec, row, view, t, ctx, event, deadline)
         return event
@@ -485,51 +499,48 @@ class Engine:
     def _write_participants(
         self, session: Session, row: Initiative, view: InitiativeView, now: datetime
     ) -> None:
-        existing = {
-            p.municipality: p
-            for p in session.exec(select(Participant).where(Participant.initiative_id == row.id))
-        }
+        """Write only what the effect changed, against what `view_of` loaded in this transaction."""
+        known = self._reference(session).names
         for municipality, p in view.participants.items():
-            current = existing.get(municipality)
-            if current is None:
-                if session.get(Municipality, municipality) is None:
+            before = view.loaded.get(municipality)
+            if before is None:
+                if municipality not in known:
                     raise InvalidInput(f"Onbekende gemeente {municipality!r}.")
-                session.add(
-                    Participant(
-                        initiative_id=_id(row),
-                        municipality=municipality,
-                        status=p.status,
-                        data=dict(p.data),
-                        updated_at=now,
+                session.execute(
+                    insert(Participant).values(
+                        initiative_id=_id(row), municipality=municipality, status=p.status,
+                        data=dict(p.data), updated_at=now,
                     )
                 )
-            elif current.status != p.status or current.data != p.data:
-                current.status = p.status
-                current.data = dict(p.data)
-                current.updated_at = now
-                session.add(current)
+            elif before != (p.status, p.data):
+                session.execute(
+                    update(Participant)
+                    .where(col(Participant.initiative_id) == row.id,
+                           col(Participant.municipality) == municipality)
+                    .values(status=p.status, data=dict(p.data), updated_at=now)
+                )
+            view.loaded[municipality] = (p.status, dict(p.data))
 
     def _close_deadlines(
-        self, session: Session, row: Initiative, state: str | None, now: datetime
+        self, session: Session, spec: Flow, row: Initiative, state: str | None, now: datetime
     ) -> None:
-        if state is None:
-            return
-        query = select(Deadline).where(
-            Deadline.initiative_id == row.id,
-            Deadline.state == state,
+        if state is None or spec.state(state).deadline is None:
+            return  # only states with a deadline policy ever hold deadlines
+        closing = select(col(Deadline.id)).where(
+            col(Deadline.initiative_id) == row.id,
+            col(Deadline.state) == state,
             col(Deadline.status).in_(LIVE_DEADLINE),
         )
-        for deadline in session.exec(query):
-            deadline.status = "met"
-            deadline.closed_at = now
-            session.add(deadline)
-            reminders = select(Reminder).where(
-                Reminder.deadline_id == deadline.id,
-                Reminder.sent_at == None,  # noqa: E711
-            )
-            for reminder in session.exec(reminders):
-                reminder.cancelled = True
-                session.add(reminder)
+        session.execute(
+            update(Reminder)
+            .where(col(Reminder.deadline_id).in_(closing), col(Reminder.sent_at).is_(None))
+            .values(cancelled=True)
+        )
+        session.execute(
+            update(Deadline)
+            .where(col(Deadline.id).in_(closing.scalar_subquery()))
+            .values(status="met", closed_at=now)
+        )
 
     def _open_deadline(
         self, session: Session, row: Initiative, state: State, ctx: TransitionContext
@@ -562,8 +573,7 @@ class Engine:
         return deadline
 
     def calendar(self, session: Session) -> WorkCalendar:
-        periods = [Period(r.start, r.end) for r in session.exec(select(Recess))]
-        return WorkCalendar(periods)
+        return WorkCalendar(self._reference(session).recesses)
 
     def _queue_notifications(
         self,
@@ -582,7 +592,7 @@ class Engine:
             return 0
         data = ctx.input.model_dump() if ctx.input is not None else None
         context = self.message_context(session, spec, row, view, event, deadline)
-        count = 0
+        rows: list[dict[str, Any]] = []
         sent_to: set[tuple[str, str]] = set()
         for notify in t.notify:
             for audience, person in recipients(session, [notify.audience], view, data):
@@ -590,19 +600,20 @@ class Engine:
                 if key in sent_to or person.user_id == ctx.actor.user_id:
                     continue
                 sent_to.add(key)
-                session.add(
-                    build_message(
-                        self.renderer,
-                        notify.template,
-                        {**context, "audience": audience.label},
-                        person,
-                        domain=self.mail_domain,
-                        initiative_id=row.id,
-                        event_id=event.id,
-                    )
+                values = message_values(
+                    self.renderer,
+                    notify.template,
+                    {**context, "audience": audience.label},
+                    person,
+                    domain=self.mail_domain,
+                    initiative_id=row.id,
+                    event_id=event.id,
                 )
-                count += 1
-        return count
+                rows.append({**values, "status": "pending", "attempts": 0, "last_error": "",
+                             "next_attempt_at": ctx.now, "created_at": ctx.now})
+        if rows:
+            session.execute(insert(OutboxMessage), rows)
+        return len(rows)
 
     def message_context(
         self,
@@ -614,9 +625,9 @@ class Engine:
         deadline: Deadline | None,
     ) -> dict[str, Any]:
         """What every template may use; templates fail loudly on anything else (StrictUndefined)."""
-        names = {m.slug: m.name for m in session.exec(select(Municipality))}
-        group_slug = view.data.get("working_group")
-        group = session.get(WorkingGroup, group_slug) if group_slug else None
+        reference = self._reference(session)
+        names = reference.names
+        group_name = reference.groups.get(view.data.get("working_group") or "", "")
         t = spec.transition(event.trigger)
         return {
             "initiative": {
@@ -628,7 +639,7 @@ class Engine:
                 "municipality": names.get(row.municipality, row.municipality),
                 "faction": row.faction or "",
                 "data": dict(view.data),
-                "working_group": group.name if group else "",
+                "working_group": group_name,
                 "participants": [
                     {"municipality": names.get(m, m), "status": p.status}
                     for m, p in sorted(view.participants.items())
@@ -672,14 +683,11 @@ class Engine:
             events.append(self._write_step(session, spec, row, view, t, ctx, None, ""))
         raise RuntimeError(f"flow {spec.name!r} keeps firing automatic steps from {row.state!r}")
 
-    def _view(self, session: Session, row: Initiative) -> InitiativeView:
-        participants = {
-            p.municipality: ParticipantView(p.status, dict(p.data))
+    def view_of(self, session: Session, row: Initiative) -> InitiativeView:
+        loaded = {
+            p.municipality: (p.status, dict(p.data))
             for p in session.exec(select(Participant).where(Participant.initiative_id == row.id))
         }
-        members: dict[str, list[str]] = {}
-        for m in session.exec(select(WorkingGroupMember)):
-            members.setdefault(m.working_group_slug, []).append(m.municipality_slug)
         return InitiativeView(
             id=row.id,
             flow=row.flow,
@@ -687,9 +695,35 @@ class Engine:
             municipality=row.municipality,
             faction=row.faction,
             data=dict(row.data),
-            participants=participants,
-            group_members={k: tuple(sorted(v)) for k, v in members.items()},
+            participants={m: ParticipantView(st, dict(d)) for m, (st, d) in loaded.items()},
+            group_members=self._reference(session).members,
+            loaded=loaded,
         )
+
+    def _reference(self, session: Session) -> "_Reference":
+        """Reference data, read at most every few seconds: it is needed in every step and
+        edited rarely, and a stale name in a mail for a few seconds harms nobody."""
+        now = time.monotonic()
+        cached = self._reference_cache
+        if cached is None or now - cached.loaded_at > REFERENCE_TTL_SECONDS:
+            members: dict[str, list[str]] = {}
+            for g, m in session.exec(
+                select(col(WorkingGroupMember.working_group_slug), col(WorkingGroupMember.municipality_slug))
+            ):
+                members.setdefault(g, []).append(m)
+            cached = _Reference(
+                loaded_at=now,
+                names=dict(session.exec(select(col(Municipality.slug), col(Municipality.name))).all()),
+                groups=dict(session.exec(select(col(WorkingGroup.slug), col(WorkingGroup.name))).all()),
+                members={k: tuple(sorted(v)) for k, v in members.items()},
+                recesses=tuple(Period(r.start, r.end) for r in session.exec(select(Recess))),
+            )
+            self._reference_cache = cached
+        return cached
+
+    def reference_changed(self) -> None:
+        """Forget cached reference data at once (after a seed or an edit in this process)."""
+        self._reference_cache = None
 
     def _result(self, spec: Flow, row: Initiative, events: Sequence[Event]) -> FireResult:
         return FireResult(

@@ -5,7 +5,8 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
-from sqlmodel import Session, select
+from sqlalchemy import or_
+from sqlmodel import Session, col, select
 
 from workflow.context import InitiativeView
 from workflow.models import OutboxMessage, RoleGrantRow, User
@@ -47,23 +48,29 @@ def recipients(
     seen: set[str] = set()
     for audience in audiences:
         scopes = audience.scopes(view, data)
-        query = (
-            select(User, RoleGrantRow)
-            .join(RoleGrantRow, RoleGrantRow.user_id == User.id)  # type: ignore[arg-type]
-            .where(RoleGrantRow.role == audience.role, User.active == True)  # noqa: E712
-            .order_by(User.id)  # type: ignore[arg-type]
-        )
         wanted = None if scopes is None else {":".join(s) for s in scopes}
+        if wanted is not None and not wanted:
+            continue
+        # Columns only, not ORM objects: this runs inside every step of the write path.
+        query = (
+            select(col(User.id), col(User.name), col(User.email))
+            .join(RoleGrantRow, col(RoleGrantRow.user_id) == col(User.id))
+            .where(
+                col(RoleGrantRow.role) == audience.role,
+                col(User.active).is_(True),
+                # People who switched off e-mail on their account page get none.
+                or_(col(User.email_notifications).is_(None), col(User.email_notifications).is_(True)),
+            )
+            .order_by(col(User.id))
+        )
         if wanted is not None:
-            if not wanted:
-                continue
-            query = query.where(RoleGrantRow.scope.in_(wanted))  # type: ignore[attr-defined]
-        for user, _grant in session.exec(query):
-            key = user.email.lower()
-            if key in seen or user.id is None:
+            query = query.where(col(RoleGrantRow.scope).in_(wanted))
+        for user_id, name, email in session.exec(query):
+            key = email.lower()
+            if key in seen or user_id is None:
                 continue
             seen.add(key)
-            found.append((audience, Recipient(user.id, user.name, user.email, audience.label)))
+            found.append((audience, Recipient(user_id, name, email, audience.label)))
     return found
 
 

@@ -24,6 +24,8 @@ class Region:
     system_actor_label: str
     read_all_roles: frozenset[str] = field(default_factory=frozenset)
     participant_labels: dict[str, str] = field(default_factory=dict)
+    # Labels of steps the engine itself records outside any flow (e.g. "extend_deadline").
+    engine_step_labels: dict[str, str] = field(default_factory=dict)
 
 
 class FlowRegistry:

@@ -40,7 +40,7 @@ def add_user(
         raise InvalidInput(f"{email!r} is geen geldig e-mailadres.")
     grants = [parse_grant(r, registry.role_kinds) for r in roles]
     with db.write() as session:
-        _check_scopes(session, grants, registry)
+        check_scopes(session, grants, registry)
         clash = session.exec(
             select(User).where(or_(func.lower(User.name) == name.lower(), col(User.email) == email))
         ).first()
@@ -57,7 +57,7 @@ def add_user(
         return user
 
 
-def _check_scopes(session: Session, grants: Sequence[RoleGrant], registry: FlowRegistry) -> None:
+def check_scopes(session: Session, grants: Sequence[RoleGrant], registry: FlowRegistry) -> None:
     from workflow.engine import REFERENCE_TABLES
 
     for grant in grants:
@@ -190,13 +190,14 @@ def show_initiative(engine: Engine, initiative_id: int, actor: Actor | None) -> 
             select(Event).where(Event.initiative_id == row.id).order_by(Event.id)  # type: ignore[arg-type]
         ):
             t = spec.transition(e.trigger)
+            engine_steps = engine.registry.region.engine_step_labels
             timeline.append(
                 {
                     "id": e.id,
                     "at": e.at,
                     "actor": e.actor_name,
                     "trigger": e.trigger,
-                    "label": t.label if t else e.trigger,
+                    "label": t.label if t else engine_steps.get(e.trigger, e.trigger),
                     "from_state": e.from_state,
                     "to_state": e.to_state,
                     "to_label": _state_label(spec, e.to_state),

@@ -57,7 +57,10 @@ def validate_flow(flow: Flow) -> None:
         policy = state.deadline
         if policy is None:
             continue
-        for audience in (*policy.remind_audiences, *policy.escalate_to):
+        for template in policy.templates():
+            if flow.known_templates is not None and template not in flow.known_templates:
+                problems.append(f"deadline of state {state.name!r} sends unknown template {template!r}")
+        for audience in (*policy.remind_audiences, *policy.escalate_to, *policy.extend_roles):
             if flow.known_roles and audience.role not in flow.known_roles:
                 problems.append(f"deadline of state {state.name!r} names unknown role {audience.role!r}")
 
