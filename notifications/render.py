@@ -1,7 +1,7 @@
 """Rendering a notification: a Jinja2 pair per notification (`x.txt.j2`, `x.html.j2`) plus subject."""
 
 from collections.abc import Mapping, Sequence
-from datetime import UTC, date, datetime
+from datetime import date, datetime
 from pathlib import Path
 from typing import Any
 
@@ -20,14 +20,17 @@ MONTHS = (
 
 
 def dutch_date(value: date | datetime | str | None) -> str:
-    """`24 november 2026`; datetimes are first put in Dutch local time."""
+    """`24 november 2026`; a datetime is first put in Dutch local time."""
     if value is None or value == "":
         return ""
     if isinstance(value, str):
-        value = date.fromisoformat(value[:10])
+        text = value
+        try:
+            value = datetime.fromisoformat(text) if "T" in text else date.fromisoformat(text[:10])
+        except ValueError:
+            return text
     if isinstance(value, datetime):
-        # Stored moments are UTC; SQLite returns them without their zone.
-        value = value.replace(tzinfo=value.tzinfo or UTC).astimezone(LOCAL).date()
+        value = value.astimezone(LOCAL).date()
     return f"{value.day} {MONTHS[value.month - 1]} {value.year}"
 
 

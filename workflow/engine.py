@@ -166,13 +166,7 @@ class Engine:
     ) -> FireResult:
         """Fire `trigger` on an initiative. Commits nothing unless every check and write succeeds."""
         with self.db.write() as session:
-            row = self._lock(session, initiative_id)
-            if expected_version is not None and row.version != expected_version:
-                raise StaleVersion(
-                    f"Het initiatief is intussen gewijzigd (versie {row.version}, u had versie "
-                    f"{expected_version}). Laad het opnieuw en kijk of uw stap nog nodig is.",
-                    details={"current_version": row.version},
-                )
+            row = self._lock(session, initiative_id, expected_version)
             spec = self.registry.get(row.flow, row.flow_version)
             transition = spec.transition(trigger)
             view = self.view_of(session, row)
@@ -227,13 +221,7 @@ class Engine:
         Only the roles the state's deadline policy names in `extend_roles` may do this.
         """
         with self.db.write() as session:
-            row = self._lock(session, initiative_id)
-            if expected_version is not None and row.version != expected_version:
-                raise StaleVersion(
-                    f"Het initiatief is intussen gewijzigd (versie {row.version}, u had versie "
-                    f"{expected_version}). Laad het opnieuw en kijk of uw stap nog nodig is.",
-                    details={"current_version": row.version},
-                )
+            row = self._lock(session, initiative_id, expected_version)
             spec = self.registry.get(row.flow, row.flow_version)
             state = spec.state(row.state)
             policy = state.deadline
@@ -373,7 +361,20 @@ class Engine:
 
     # --- the steps of the write path ----------------------------------------------------------
 
-    def _lock(self, session: Session, initiative_id: int) -> Initiative:
+    def _lock(
+        self, session: Session, initiative_id: int, expected_version: int | None = None
+    ) -> Initiative:
+        """The initiative, locked for this transaction; a stale `expected_version` is a conflict."""
+        row = self._lock_row(session, initiative_id)
+        if expected_version is not None and row.version != expected_version:
+            raise StaleVersion(
+                f"Het initiatief is intussen gewijzigd (versie {row.version}, u had versie "
+                f"{expected_version}). Laad het opnieuw en kijk of uw stap nog nodig is.",
+                details={"current_version": row.version},
+            )
+        return row
+
+    def _lock_row(self, session: Session, initiative_id: int) -> Initiative:
         query = (
             select(Initiative)
             .where(Initiative.id == initiative_id)

@@ -1,37 +1,17 @@
 """The Jinja2 environment of the pages: autoescaped HTML, strict undefined, Dutch dates and amounts."""
 
-from datetime import date, datetime
+from datetime import datetime
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
 
+from notifications.render import dutch_date
 from workflow.calendar import LOCAL
 
 TEMPLATE_DIR = Path(__file__).parent / "templates"
 STATIC_DIR = Path(__file__).parent / "static"
-
-MONTHS = (
-    "januari", "februari", "maart", "april", "mei", "juni",
-    "juli", "augustus", "september", "oktober", "november", "december",
-)
-
-
-def dutch_date(value: date | datetime | str | None) -> str:
-    """`24 november 2026`; a datetime is first put in Dutch local time."""
-    if value is None or value == "":
-        return ""
-    if isinstance(value, str):
-        text = value
-        try:
-            value = datetime.fromisoformat(text) if "T" in text else date.fromisoformat(text[:10])
-        except ValueError:
-            return text
-    if isinstance(value, datetime):
-        value = value.astimezone(LOCAL).date()
-    return f"{value.day} {MONTHS[value.month - 1]} {value.year}"
-
 
 def dutch_datetime(value: datetime | str | None) -> str:
     """`24 november 2026, 14:05` in Dutch local time."""

@@ -7,6 +7,7 @@ from fastapi import APIRouter, Request
 from fastapi.responses import RedirectResponse, Response
 from starlette.datastructures import FormData
 
+from notifications.render import dutch_date
 from workflow import services
 from workflow.app import App
 from workflow.definition import Flow, Transition
@@ -16,7 +17,6 @@ from workflow.web import forms, queries
 from workflow.web.accounts import Authenticated
 from workflow.web.deps import AppDep, CurrentUser, FormDep, check_csrf
 from workflow.web.pages._render import page
-from workflow.web.rendering import dutch_date
 
 router = APIRouter()
 
