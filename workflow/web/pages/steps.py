@@ -7,7 +7,7 @@ from fastapi import APIRouter, Request
 from fastapi.responses import RedirectResponse, Response
 from starlette.datastructures import FormData
 
-from notifications.render import dutch_date
+from notifications.render import dutch_date, euros
 from workflow import services
 from workflow.app import App
 from workflow.definition import Flow, Transition
@@ -22,7 +22,6 @@ router = APIRouter()
 
 COMMENT_MAX = 5_000
 HOME_FIELD = "namens"
-EXTEND_DEADLINE = "extend_deadline"  # the engine's event for a deadline extension (no transition)
 
 
 @dataclass
@@ -70,11 +69,10 @@ def timeline_entries(
             shown = dict(f.choices).get(f.value, f.value) if f.choices else f.value
             if f.kind == "date":
                 shown = dutch_date(f.value)
+            elif f.kind == "number" and f.value.isdigit():
+                shown = euros(int(f.value))  # number inputs are whole euros (see forms.py)
             details.append((f.label, shown))
-        label = event["label"]
-        if t is None and event["trigger"] == EXTEND_DEADLINE:
-            label = "Termijn verlengd"
-        out.append({**event, "label": label, "details": details})
+        out.append({**event, "details": details})
     return out
 
 
