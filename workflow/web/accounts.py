@@ -185,6 +185,13 @@ def _record_attempt(
 
 def make_login_link(db: Database, user_id: int, *, now: datetime | None = None) -> str:
     """A one-time login token for `user_id`, valid for LINK_TTL."""
+    return _issue_link(db, user_id=user_id, purpose="login", ttl=LINK_TTL, now=now)
+
+
+def _issue_link(
+    db: Database, *, user_id: int | None, purpose: str, ttl: timedelta, now: datetime | None
+) -> str:
+    """Store only the token's hash, so a leaked database yields no usable links."""
     now = now or utcnow()
     token = security.new_token()
     with db.write() as session:
@@ -192,9 +199,9 @@ def make_login_link(db: Database, user_id: int, *, now: datetime | None = None) 
             LoginLink(
                 token_hash=security.token_hash(token),
                 user_id=user_id,
-                purpose="login",
+                purpose=purpose,
                 created_at=now,
-                expires_at=now + LINK_TTL,
+                expires_at=now + ttl,
             )
         )
     return token
@@ -276,19 +283,7 @@ def needs_first_admin(db: Database) -> bool:
 
 def make_setup_link(db: Database, *, now: datetime | None = None) -> str:
     """A one-time token with which the operator creates the first admin in the browser."""
-    now = now or utcnow()
-    token = security.new_token()
-    with db.write() as session:
-        session.add(
-            LoginLink(
-                token_hash=security.token_hash(token),
-                user_id=None,
-                purpose="setup",
-                created_at=now,
-                expires_at=now + SETUP_TTL,
-            )
-        )
-    return token
+    return _issue_link(db, user_id=None, purpose="setup", ttl=SETUP_TTL, now=now)
 
 
 def check_setup_link(db: Database, token: str, *, now: datetime | None = None) -> None:
