@@ -1,7 +1,7 @@
 """The Drechtsteden flows, roles and reference data, exported as one `REGION`."""
 
 from flows import groeiagenda, reference
-from flows.roles import ADMIN, ROLE_KINDS, STEERING_ROOM
+from flows.roles import ROLE_KINDS
 from notifications.render import TemplateRenderer
 from workflow.registry import Region
 
@@ -15,5 +15,11 @@ REGION = Region(
     seed=reference.seed,
     system_actor_label="systeem",
     engine_step_labels={"extend_deadline": "Termijn verlengd"},
-    read_all_roles=frozenset({STEERING_ROOM, ADMIN}),
+    participant_labels={
+        "joined": "doet mee",
+        "declined": "ziet af",
+        "approved": "akkoord",
+        "rejected": "niet akkoord",
+        "left": "uitgetreden",
+    },
 )

@@ -5,8 +5,11 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from typer.testing import CliRunner
 
+from tests.mail_fixtures import Apps, SmtpServer
 from workflow.app import App, open_app
+from workflow.cli import app as cli
 from workflow.testing import People, default_people, fresh_postgres, fresh_sqlite, test_settings
 
 PG_URL = os.environ.get("INITIATIEF_TEST_DATABASE_URL", "")
@@ -39,3 +42,36 @@ def people(app: App) -> People:
 @pytest.fixture
 def engine(app: App):
     return app.engine
+
+
+@pytest.fixture
+def run(app, people):
+    """Invoke the `initiatief` CLI in-process against the test database; returns (exit code, stdout, stderr)."""
+    runner = CliRunner()
+    env = {"INITIATIEF_DATA_DIR": str(app.settings.data_dir),
+           "INITIATIEF_DATABASE_URL": app.settings.database_url}
+
+    def invoke(*args):
+        result = runner.invoke(cli, [str(a) for a in args], env=env)
+        if result.exception and not isinstance(result.exception, SystemExit):
+            raise result.exception
+        return result.exit_code, result.stdout, result.stderr
+
+    return invoke
+
+
+@pytest.fixture
+def apps(app, tmp_path):
+    """More App instances on the test database (other workers, other settings)."""
+    factory = Apps(app, tmp_path)
+    yield factory
+    factory.close()
+
+
+@pytest.fixture
+def smtp():
+    """A real SMTP server (aiosmtpd) on loopback that records what it receives."""
+    server = SmtpServer()
+    server.start()
+    yield server
+    server.stop()

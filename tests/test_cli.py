@@ -6,28 +6,10 @@ import subprocess
 import sys
 
 import pytest
-from typer.testing import CliRunner
 
-from workflow.cli import app as cli
 from workflow.testing import DEFAULT_CAST
 
 OK, NOT_ALLOWED, CONFLICT, INVALID, NOT_FOUND, NOT_MIGRATED = 0, 3, 4, 5, 6, 7
-
-
-@pytest.fixture
-def run(app, people):
-    """Invoke the CLI against the test database; returns (exit code, stdout, stderr)."""
-    runner = CliRunner()
-    env = {"INITIATIEF_DATA_DIR": str(app.settings.data_dir),
-           "INITIATIEF_DATABASE_URL": app.settings.database_url}
-
-    def invoke(*args):
-        result = runner.invoke(cli, [str(a) for a in args], env=env)
-        if result.exception and not isinstance(result.exception, SystemExit):
-            raise result.exception
-        return result.exit_code, result.stdout, result.stderr
-
-    return invoke
 
 
 def fire(run, iid, trigger, who, *sets, expect=OK):

@@ -16,27 +16,12 @@ from sqlmodel import select
 from notifications.delivery import claim, drain, list_outbox, retry_failed
 from notifications.mime import Outgoing, as_bytes, build_email
 from notifications.transport import FileTransport, classify, parse_smtp_url, refusal
-from tests.mail_fixtures import Apps, SmtpServer
+from tests.mail_fixtures import SmtpServer
 from tests.routes import drive
 from workflow.errors import InvalidInput
 from workflow.models import OutboxMessage
 
 START = datetime(2026, 3, 9, 9, 0, tzinfo=UTC)  # a Monday morning; 8 weeks later is 4 May, a working day
-
-
-@pytest.fixture
-def apps(app, tmp_path):
-    factory = Apps(app, tmp_path)
-    yield factory
-    factory.close()
-
-
-@pytest.fixture
-def smtp():
-    server = SmtpServer()
-    server.start()
-    yield server
-    server.stop()
 
 
 def _drain(application, worker="test"):

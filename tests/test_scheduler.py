@@ -3,29 +3,12 @@
 import asyncio
 from datetime import UTC, datetime, timedelta
 
-import pytest
 import time_machine
 from apscheduler.jobstores.memory import MemoryJobStore
 from apscheduler.triggers.interval import IntervalTrigger
 
-from tests.mail_fixtures import Apps, SmtpServer
 from tests.routes import drive
 from workflow.scheduler import DRAIN_JOB, SWEEP_JOB, build_scheduler, run_once
-
-
-@pytest.fixture
-def apps(app, tmp_path):
-    factory = Apps(app, tmp_path)
-    yield factory
-    factory.close()
-
-
-@pytest.fixture
-def smtp():
-    server = SmtpServer()
-    server.start()
-    yield server
-    server.stop()
 
 
 def _overdue(app, people):

@@ -14,11 +14,9 @@ import pytest
 import time_machine
 from sqlalchemy import insert
 from sqlmodel import func, select
-from typer.testing import CliRunner
 
 from tests.mail_fixtures import Recorder, SmtpServer, process_env
 from tests.routes import drive
-from workflow.cli import app as cli
 from workflow.models import Deadline, Initiative, OutboxMessage, Reminder
 from workflow.outbox import new_message_id
 
@@ -127,20 +125,6 @@ class TestCommandLine:
         assert out.startswith("Worker gestart: termijnen elke 0.3 s, e-mail elke 0.3 s (als bestanden in ")
         assert out.endswith("Worker gestopt.\n")
         assert 6 == len(list((tmp_path / "mail").glob("*.eml")))
-
-    @pytest.fixture
-    def run(self, app):
-        runner = CliRunner()
-        env = {"INITIATIEF_DATA_DIR": str(app.settings.data_dir),
-               "INITIATIEF_DATABASE_URL": app.settings.database_url}
-
-        def invoke(*args):
-            result = runner.invoke(cli, [str(a) for a in args], env=env)
-            if result.exception and not isinstance(result.exception, SystemExit):
-                raise result.exception
-            return result.exit_code, result.stdout, result.stderr
-
-        return invoke
 
     def test_outbox_list_retry_and_dismiss(self, app, people, run):
         _queue(app, 2)

@@ -44,7 +44,7 @@ from workflow.models import (
 )
 from workflow.outbox import Renderer, build_message, message_values, recipients
 from workflow.registry import FlowRegistry
-from workflow.roles import SYSTEM, Actor, RoleGrant
+from workflow.roles import SYSTEM, Actor
 
 REFERENCE_TTL_SECONDS = 5.0
 MAX_AUTOMATIC_STEPS = 20  # a flow whose automatic steps loop is a bug; stop it loudly
@@ -748,7 +748,3 @@ def _id(row: Any) -> int:
     if row.id is None:  # flushed rows always have one; this guards our own mistakes
         raise RuntimeError(f"{type(row).__name__} has no id yet")
     return int(row.id)
-
-
-def actor_from_grants(user_id: int, name: str, grants: Sequence[RoleGrant]) -> Actor:
-    return Actor(user_id=user_id, name=name, grants=frozenset(grants))

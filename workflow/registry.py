@@ -22,8 +22,7 @@ class Region:
     flows: Sequence[Flow]
     seed: Callable[[Session], dict[str, int]]
     system_actor_label: str
-    read_all_roles: frozenset[str] = field(default_factory=frozenset)
-    participant_labels: dict[str, str] = field(default_factory=dict)
+    participant_labels: dict[str, str] = field(default_factory=dict)  # status → Dutch label
     # Labels of steps the engine itself records outside any flow (e.g. "extend_deadline").
     engine_step_labels: dict[str, str] = field(default_factory=dict)
 

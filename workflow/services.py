@@ -146,15 +146,6 @@ class InitiativeDetail:
         return {k: _jsonable(v) for k, v in self.__dict__.items()}
 
 
-PARTICIPANT_LABELS = {
-    "joined": "doet mee",
-    "declined": "ziet af",
-    "approved": "akkoord",
-    "rejected": "niet akkoord",
-    "left": "uitgetreden",
-}
-
-
 def show_initiative(engine: Engine, initiative_id: int, actor: Actor | None) -> InitiativeDetail:
     with engine.db.read() as session:
         row = session.get(Initiative, initiative_id)
@@ -168,7 +159,7 @@ def show_initiative(engine: Engine, initiative_id: int, actor: Actor | None) -> 
                 "municipality": p.municipality,
                 "name": names.get(p.municipality, p.municipality),
                 "status": p.status,
-                "status_label": PARTICIPANT_LABELS.get(p.status, p.status),
+                "status_label": engine.registry.region.participant_labels.get(p.status, p.status),
                 **p.data,
             }
             for p in session.exec(

@@ -2,8 +2,7 @@
 
 import shutil
 import tempfile
-from collections.abc import Iterator, Sequence
-from contextlib import contextmanager
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -13,7 +12,7 @@ from sqlmodel import SQLModel
 from workflow import services
 from workflow.app import App
 from workflow.db import Database
-from workflow.registry import FlowRegistry, load_region
+from workflow.registry import load_region
 from workflow.roles import Actor
 from workflow.settings import Settings, load_settings
 
@@ -116,8 +115,3 @@ def default_people(app: App) -> People:
     for key, roles in DEFAULT_CAST:
         people.add(key, *roles)
     return people
-
-
-@contextmanager
-def temporary_registry(region_module: str = "flows") -> Iterator[FlowRegistry]:
-    yield load_region(region_module)

@@ -11,26 +11,6 @@ import threading
 import time
 
 import httpx
-import pytest
-from typer.testing import CliRunner
-
-from workflow.cli import app as cli
-
-
-@pytest.fixture
-def run(app, people):
-    """Invoke the CLI against the test database; returns (exit code, stdout, stderr)."""
-    runner = CliRunner()
-    env = {"INITIATIEF_DATA_DIR": str(app.settings.data_dir),
-           "INITIATIEF_DATABASE_URL": app.settings.database_url}
-
-    def invoke(*args):
-        result = runner.invoke(cli, [str(a) for a in args], env=env)
-        if result.exception and not isinstance(result.exception, SystemExit):
-            raise result.exception
-        return result.exit_code, result.stdout, result.stderr
-
-    return invoke
 
 
 def test_tokens_create_prints_the_token_once_and_revoke_stops_it(run, client, app, people):
