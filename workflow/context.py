@@ -1,6 +1,6 @@
 """What guards, effects and scope rules see: a plain working copy of an initiative."""
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -60,6 +60,19 @@ class TransitionContext:
     now: datetime
     input: BaseModel | None = None
     raw_input: Mapping[str, Any] = field(default_factory=dict)
+    # What an effect adds to the step's Event (e.g. a vote's outcome with its arithmetic).
+    record: dict[str, Any] = field(default_factory=dict)
+    # The region's lookups (`Region.lookups`), bound to this transaction: reads a guard needs
+    # beyond the initiative itself, e.g. the budget other initiatives already committed.
+    lookups: Mapping[str, Callable[..., Any]] = field(default_factory=dict)
 
     def value(self, name: str, default: Any = None) -> Any:
         return getattr(self.input, name, default) if self.input is not None else default
+
+    def lookup(self, name: str, *args: Any) -> Any:
+        """Call the region's lookup `name` inside the current transaction."""
+        try:
+            found = self.lookups[name]
+        except KeyError:
+            raise RuntimeError(f"no lookup {name!r}: declare it in Region.lookups") from None
+        return found(self.initiative, *args)

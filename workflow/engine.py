@@ -9,6 +9,7 @@ import time
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import UTC, date, datetime
+from functools import partial
 from typing import Any
 
 from sqlalchemy import insert, update
@@ -148,7 +149,8 @@ class Engine:
             session.flush()
             view = self.view_of(session, row)
             view.state = ""
-            ctx = TransitionContext(view, start.trigger, actor, self.clock(), model, raw)
+            ctx = TransitionContext(view, start.trigger, actor, self.clock(), model, raw,
+                                    lookups=self._lookups(session))
             self._check_guards(start, ctx)
             events = [self._write_step(session, spec, row, view, start, ctx, None, comment)]
             events += self._run_automatic(session, spec, row, view)
@@ -197,7 +199,8 @@ class Engine:
                     f"U mag '{transition.label}' niet uitvoeren met deze gegevens "
                     "(bijvoorbeeld voor een andere gemeente dan de uwe)."
                 )
-            ctx = TransitionContext(view, trigger, actor, self.clock(), model, raw)
+            ctx = TransitionContext(view, trigger, actor, self.clock(), model, raw,
+                                    lookups=self._lookups(session))
             self._check_guards(transition, ctx)
             events = [self._write_step(session, spec, row, view, transition, ctx, model, comment)]
             events += self._run_automatic(session, spec, row, view)
@@ -331,7 +334,7 @@ class Engine:
         """The steps `actor` may take on `row` now, each with a Dutch reason if a guard blocks it."""
         spec = self.registry.get(row.flow, row.flow_version)
         view = self.view_of(session, row)
-        return self.options_for(spec, view, actor)
+        return self.options_for(spec, view, actor, session)
 
     def allowed_triggers(self, initiative_id: int, actor: Actor) -> list[str]:
         with self.db.read() as session:
@@ -340,12 +343,15 @@ class Engine:
                 raise NotFound(f"Initiatief {initiative_id} bestaat niet.")
             return [o.trigger for o in self.options(session, row, actor) if o.blocked is None]
 
-    def options_for(self, spec: Flow, view: InitiativeView, actor: Actor) -> list[TriggerOption]:
+    def options_for(
+        self, spec: Flow, view: InitiativeView, actor: Actor, session: Session | None = None
+    ) -> list[TriggerOption]:
         found = []
+        lookups = self._lookups(session) if session is not None else {}
         for t in spec.from_state(view.state):
             if t.automatic or not any(a.admits(actor.grants, view, None) for a in t.roles):
                 continue
-            ctx = TransitionContext(view, t.trigger, actor, self.clock())
+            ctx = TransitionContext(view, t.trigger, actor, self.clock(), lookups=lookups)
             blocked = next((_message(g, ctx) for g in t.guards if not _guard_holds(g, ctx)), None)
             # A guard that needs input (checked when it arrives) must not block the offer.
             found.append(TriggerOption(t.trigger, t.label, t, blocked if t.requires is None else None))
@@ -470,6 +476,7 @@ class Engine:
         self._fault("after_state_update")
         self._write_participants(session, row, view, now)
         payload = model.model_dump(mode="json") if model is not None else {}
+        payload.update(ctx.record)
         event = Event(
             initiative_id=_id(row),
             version=row.version,
@@ -573,6 +580,9 @@ class Engine:
                 session.add(Reminder(deadline_id=_id(deadline), remind_at=moment))
         return deadline
 
+    def _lookups(self, session: Session) -> dict[str, Callable[..., Any]]:
+        return {name: partial(fn, session) for name, fn in self.registry.region.lookups.items()}
+
     def calendar(self, session: Session) -> WorkCalendar:
         return WorkCalendar(self._reference(session).recesses)
 
@@ -674,7 +684,8 @@ class Engine:
             for t in spec.from_state(row.state):
                 if not t.automatic:
                     continue
-                ctx = TransitionContext(view, t.trigger, SYSTEM, ctx_now)
+                ctx = TransitionContext(view, t.trigger, SYSTEM, ctx_now,
+                                        lookups=self._lookups(session))
                 if all(_guard_holds(g, ctx) for g in t.guards):
                     step = (t, ctx)
                     break

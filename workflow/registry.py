@@ -25,6 +25,9 @@ class Region:
     participant_labels: dict[str, str] = field(default_factory=dict)  # status → Dutch label
     # Labels of steps the engine itself records outside any flow (e.g. "extend_deadline").
     engine_step_labels: dict[str, str] = field(default_factory=dict)
+    # Reads guards and effects may make inside the write path's transaction, by name:
+    # fn(session, initiative_view, *args). They must not write.
+    lookups: dict[str, Callable[..., object]] = field(default_factory=dict)
 
 
 class FlowRegistry:

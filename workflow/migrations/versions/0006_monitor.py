@@ -1,0 +1,24 @@
+"""Monitor, calendar feeds and public flags (reserved for issue #5).
+
+Revision ID: 0006
+Revises: 0005
+Create Date: 2026-11-23 10:00:00
+"""
+from collections.abc import Sequence
+
+import sqlalchemy as sa  # noqa: F401
+import sqlmodel  # noqa: F401 - autogenerate renders sqlmodel.sql.sqltypes.AutoString
+from alembic import op  # noqa: F401
+
+revision: str = '0006'
+down_revision: str | None = '0005'
+branch_labels: str | Sequence[str] | None = None
+depends_on: str | Sequence[str] | None = None
+
+
+def upgrade() -> None:
+    pass
+
+
+def downgrade() -> None:
+    pass
