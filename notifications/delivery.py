@@ -9,15 +9,19 @@ the last allowed attempt. A worker that dies between the two transactions leaves
 `sending`; after `mail_claim_timeout` another drain takes them again. The reader may then get
 such a message twice (the same Message-ID), but never not at all. A drain claims the next batch
 while it sends the current one, so at most two batches per worker are in flight.
+
+The write path stores messages unrendered (template, frozen context, recipient); the drain
+renders each one just before it sends it and keeps the result on the row. A message whose
+template cannot be rendered is marked `failed` with the reason, never dropped.
 """
 
 import asyncio
 import logging
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from datetime import timedelta
 from typing import Any, Literal
 
-from sqlalchemy import update
+from sqlalchemy import bindparam, update
 from sqlmodel import Session, col, select
 
 from notifications.mime import Outgoing, as_bytes, build_email
@@ -32,6 +36,7 @@ from workflow.clock import utcnow
 from workflow.db import Database
 from workflow.errors import InvalidInput, NotFound
 from workflow.models import OutboxMessage
+from workflow.outbox import Rendered, Renderer, template_context, thaw
 from workflow.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -54,10 +59,36 @@ class DrainResult:
         return asdict(self)
 
 
+@dataclass(frozen=True)
+class Claimed:
+    """A claimed outbox row: already rendered (`subject` set) or still to render from `context`."""
+
+    item: Outgoing
+    template: str
+    recipient_name: str
+    audience: str
+    context: str | None
+
+
 @dataclass
 class _Report:
     outcomes: dict[int, tuple[Outcome, str]] = field(default_factory=dict)
+    rendered: dict[int, Rendered] = field(default_factory=dict)
     connection_lost: bool = False
+
+
+_default_renderer: Renderer | None = None
+ATTACHMENTS_TYPE = OutboxMessage.__table__.c.attachments.type  # type: ignore[attr-defined]
+
+
+def default_renderer() -> Renderer:
+    """One renderer per process: building the Jinja environments and templates is the costly part."""
+    global _default_renderer
+    if _default_renderer is None:
+        from notifications.render import TemplateRenderer
+
+        _default_renderer = TemplateRenderer()
+    return _default_renderer
 
 
 def transport_for(settings: Settings) -> Transport:
@@ -76,6 +107,7 @@ async def drain(
     transport: Transport | None = None,
     batch_size: int | None = None,
     max_batches: int = 100,
+    renderer: Renderer | None = None,
 ) -> DrainResult:
     """Send what is due in the outbox, batch after batch, until it is empty or the server is gone.
 
@@ -83,15 +115,16 @@ async def drain(
     it, and a row never leaves the outbox unsent without being marked `failed` with a reason.
     """
     limit = batch_size or settings.mail_batch_size
+    typesetter = renderer or default_renderer()
 
     timeout = settings.mail_claim_timeout
 
-    def take() -> "asyncio.Task[list[Outgoing]]":
+    def take() -> "asyncio.Task[list[Claimed]]":
         return asyncio.create_task(
             asyncio.to_thread(claim, db, worker=worker, limit=limit, claim_timeout=timeout)
         )
 
-    def keep(report: _Report, claimed: list[Outgoing]) -> "asyncio.Task[DrainResult]":
+    def keep(report: _Report, claimed: list[Claimed]) -> "asyncio.Task[DrainResult]":
         return asyncio.create_task(
             asyncio.to_thread(record, db, report, claimed, worker=worker, settings=settings)
         )
@@ -100,7 +133,7 @@ async def drain(
     # the SMTP connection is kept busy; at most two batches are ever in flight.
     total = DrainResult()
     recording: asyncio.Task[DrainResult] | None = None
-    claiming: asyncio.Task[list[Outgoing]] | None = take()
+    claiming: asyncio.Task[list[Claimed]] | None = take()
     async with transport or transport_for(settings) as carrier:
         for _ in range(max_batches):
             if claiming is None:
@@ -109,7 +142,7 @@ async def drain(
             claiming = take() if len(claimed) == limit else None
             if not claimed:
                 break
-            report = await _send_all(carrier, claimed, settings)
+            report = await _send_all(carrier, claimed, settings, typesetter)
             if recording is not None:
                 total += await recording
             recording = keep(report, claimed)
@@ -126,11 +159,21 @@ async def drain(
     return total
 
 
-async def _send_all(carrier: Transport, claimed: list[Outgoing], settings: Settings) -> _Report:
+async def _send_all(
+    carrier: Transport, claimed: list[Claimed], settings: Settings, renderer: Renderer
+) -> _Report:
     report = _Report()
-    for item in claimed:
+    for row in claimed:
+        item = row.item
         if report.connection_lost:
             report.outcomes[item.id] = ("untried", "")
+            continue
+        try:
+            item = _typeset(row, renderer, report)
+        except Exception as exc:  # any template error fails this one message, loudly
+            reason = f"Bericht kan niet worden opgemaakt ({row.template}): {exc}"
+            report.outcomes[item.id] = ("failed", reason)
+            log.error("bericht %s (%s) kan niet worden opgemaakt: %s", item.message_id, row.template, exc)
             continue
         try:
             raw = as_bytes(build_email(item, sender=settings.mail_from, reply_to=settings.reply_to))
@@ -148,10 +191,43 @@ async def _send_all(carrier: Transport, claimed: list[Outgoing], settings: Setti
     return report
 
 
+def _typeset(row: Claimed, renderer: Renderer, report: _Report) -> Outgoing:
+    """The row with its text: rendered now from its frozen context, unless that happened before."""
+    item = row.item
+    if row.context is None or item.subject:
+        return item
+    rendered = render_row(renderer, row.template, row.context, row.recipient_name, item.recipient,
+                          row.audience)
+    report.rendered[item.id] = rendered
+    return replace(
+        item,
+        subject=rendered.subject,
+        body_text=rendered.text,
+        body_html=rendered.html,
+        attachments=[dict(a) for a in rendered.attachments],
+    )
+
+
+def render_row(
+    renderer: Renderer, template: str, frozen: str, name: str, email: str, audience: str
+) -> Rendered:
+    """What the sender makes of an unrendered outbox row."""
+    return renderer.render(template, template_context(thaw(frozen), name, email, audience))
+
+
+def typeset(message: OutboxMessage, renderer: Renderer | None = None) -> Rendered:
+    """The text of any outbox row: as sent when it was, else as it will be sent (for listings)."""
+    if message.subject or message.context is None:
+        return Rendered(message.subject, message.body_text, message.body_html,
+                        tuple(message.attachments))
+    return render_row(renderer or default_renderer(), message.template, message.context,
+                      message.recipient_name, message.recipient, message.audience)
+
+
 # --- the two transactions around a send -------------------------------------------------------
 
 
-def claim(db: Database, *, worker: str, limit: int, claim_timeout: float) -> list[Outgoing]:
+def claim(db: Database, *, worker: str, limit: int, claim_timeout: float) -> list[Claimed]:
     """Take up to `limit` due rows for `worker`: pending ones whose time has come, and rows left
     in `sending` longer than `claim_timeout` seconds by a worker that died. Commits the claim."""
     now = utcnow()
@@ -196,11 +272,18 @@ def claim(db: Database, *, worker: str, limit: int, claim_timeout: float) -> lis
                 col(OutboxMessage.attachments),
                 col(OutboxMessage.created_at),
                 col(OutboxMessage.attempts),
+                col(OutboxMessage.template),
+                col(OutboxMessage.recipient_name),
+                col(OutboxMessage.audience),
+                col(OutboxMessage.context),
             )
             .execution_options(synchronize_session=False)
         )
-        claimed = [Outgoing(*row) for row in session.exec(query).all()]
-        return sorted(claimed, key=lambda item: ids.index(item.id))
+        claimed = [
+            Claimed(Outgoing(*row[:9]), *row[9:]) for row in session.exec(query).all()
+        ]
+        order = {id_: n for n, id_ in enumerate(ids)}
+        return sorted(claimed, key=lambda c: order[c.item.id])
 
 
 def _lock(session: Session, db: Database, where: tuple[Any, ...], limit: int) -> list[int]:
@@ -216,7 +299,7 @@ def _lock(session: Session, db: Database, where: tuple[Any, ...], limit: int) ->
 
 
 def record(
-    db: Database, report: _Report, claimed: list[Outgoing], *, worker: str, settings: Settings
+    db: Database, report: _Report, claimed: list[Claimed], *, worker: str, settings: Settings
 ) -> DrainResult:
     """Write the outcome of a batch. Rows another worker reclaimed meanwhile are left to it."""
     now = utcnow()
@@ -231,13 +314,27 @@ def record(
             col(OutboxMessage.status) == "sending",
             col(OutboxMessage.claimed_by) == worker,
         )
+        if report.rendered:
+            # Keep what was sent (or tried): the outbox pages and an audit show the real text.
+            session.connection().execute(
+                update(OutboxMessage)
+                .where(col(OutboxMessage.id) == bindparam("row_id"))
+                .values(subject=bindparam("s"), body_text=bindparam("t"), body_html=bindparam("h"),
+                        attachments=bindparam("a", type_=ATTACHMENTS_TYPE))
+                .execution_options(synchronize_session=False),
+                [
+                    {"row_id": i, "s": r.subject, "t": r.text, "h": r.html,
+                     "a": [dict(a) for a in r.attachments]}
+                    for i, r in report.rendered.items()
+                ],
+            )
         if sent:
             session.exec(
                 update(OutboxMessage)
                 .where(col(OutboxMessage.id).in_(sent), *mine)
                 .values(status="sent", sent_at=now, last_error="")
             )
-        for item in claimed:
+        for item in (c.item for c in claimed):
             outcome, reason = report.outcomes.get(item.id, ("untried", ""))
             if outcome == "sent":
                 continue
@@ -304,7 +401,7 @@ def list_outbox(
                 "status": m.status,
                 "status_label": OUTBOX_STATUS_LABELS.get(m.status, m.status),
                 "recipient": m.recipient,
-                "subject": m.subject,
+                "subject": _subject(m),
                 "template": m.template,
                 "initiative_id": m.initiative_id,
                 "attempts": m.attempts,
@@ -316,6 +413,13 @@ def list_outbox(
             }
             for m in session.exec(query)
         ]
+
+
+def _subject(message: OutboxMessage) -> str:
+    try:
+        return typeset(message).subject
+    except Exception as exc:  # a listing must show the broken row, not fail on it
+        return f"(kan niet worden opgemaakt: {exc})"
 
 
 def retry_failed(db: Database, *, message_id: int | None = None, all_failed: bool = False) -> int:

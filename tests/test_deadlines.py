@@ -13,7 +13,8 @@ from tests.routes import drive
 from workflow.calendar import end_of_day, morning_of
 from workflow.deadlines import list_deadlines, pending_reminders, sweep
 from workflow.errors import InvalidInput, PermissionDenied, StaleVersion, TransitionNotAllowed
-from workflow.models import Deadline, Event, Initiative, OutboxMessage, Reminder
+from workflow.models import Deadline, Event, Initiative, Reminder
+from workflow.testing import rendered_outbox
 
 START = datetime(2026, 3, 9, 9, 0, tzinfo=UTC)  # Monday; the college's 8 weeks end on Monday 4 May
 DUE = date(2026, 5, 4)
@@ -32,11 +33,8 @@ def _sweep(app, moment, worker="test"):
 
 
 def _messages(app, template=None):
-    with app.db.read() as session:
-        query = select(OutboxMessage).order_by(OutboxMessage.id)
-        if template:
-            query = query.where(OutboxMessage.template == template)
-        return list(session.exec(query))
+    """Outbox rows as the sender will render them."""
+    return rendered_outbox(app, template)
 
 
 def _deadline(app, iid, state="with_college"):

@@ -13,13 +13,14 @@ import time_machine
 from aiosmtplib import SMTPResponse
 from sqlmodel import select
 
-from notifications.delivery import claim, drain, list_outbox, retry_failed
+from notifications.delivery import claim, drain, list_outbox, retry_failed, typeset
 from notifications.mime import Outgoing, as_bytes, build_email
 from notifications.transport import FileTransport, classify, parse_smtp_url, refusal
 from tests.mail_fixtures import SmtpServer
 from tests.routes import drive
 from workflow.errors import InvalidInput
 from workflow.models import OutboxMessage
+from workflow.outbox import freeze
 
 START = datetime(2026, 3, 9, 9, 0, tzinfo=UTC)  # a Monday morning; 8 weeks later is 4 May, a working day
 
@@ -294,6 +295,48 @@ class TestReplies:
         assert not classify(aiosmtplib.SMTPResponseException(421, "later")).permanent
         assert classify(aiosmtplib.SMTPResponseException(554, "nee")).permanent
         assert classify(aiosmtplib.SMTPServerDisconnected("weg")).connection_lost
+
+
+class TestRenderingAtSend:
+    """The write path queues template + frozen context; the sender renders, sends and keeps the text."""
+
+    def test_queued_rows_are_unrendered_and_the_drain_stores_what_it_sent(self, apps, people, smtp):
+        sender = _smtp_app(apps, smtp)
+        with time_machine.travel(START, tick=False):
+            drive(sender.engine, people, "with_college", title="Fietsroute langs de Merwede")
+        queued = _rows(sender)
+        assert {("", "", "")} == {(r.subject, r.body_text, r.body_html) for r in queued}
+        assert all(r.context and r.recipient_name and r.audience for r in queued)
+        expected = {r.id: typeset(r, sender.engine.renderer) for r in queued}
+
+        assert len(queued) == _drain(sender).sent
+
+        stored = {r.id: r for r in _rows(sender)}
+        assert {i: (e.subject, e.text, e.html) for i, e in expected.items()} == {
+            i: (r.subject, r.body_text, r.body_html) for i, r in stored.items()
+        }
+        received = {m["Message-ID"]: m for m in smtp.recorder.messages()}
+        to_college = next(r for r in stored.values() if r.template == "naar_college")
+        assert to_college.subject == str(received[to_college.message_id]["Subject"])
+        assert "uiterste-datum.ics" == to_college.attachments[0]["filename"]  # rendered from the frozen date
+
+    def test_a_message_that_cannot_be_rendered_fails_with_the_reason_and_others_go(self, apps, people, smtp):
+        sender = _smtp_app(apps, smtp)
+        drive(sender.engine, people, "with_college")
+        queued = _rows(sender)
+        broken = queued[0]
+        with sender.db.write() as session:
+            row = session.get(OutboxMessage, broken.id)
+            row.context = freeze({"initiative": {"id": 1}})  # no title: the template must not guess
+            session.add(row)
+
+        result = _drain(sender)
+
+        assert (len(queued) - 1, 0, 1) == (result.sent, result.retried, result.failed)
+        [failed] = _rows(sender, status="failed")
+        assert broken.id == failed.id
+        assert failed.last_error.startswith(f"Bericht kan niet worden opgemaakt ({broken.template}):")
+        assert [failed.id] == [m["id"] for m in list_outbox(sender.db, failed_only=True)]
 
 
 class TestCrashedWorker:

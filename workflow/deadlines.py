@@ -35,7 +35,7 @@ from workflow.models import (
     Reminder,
     WorkingGroupMember,
 )
-from workflow.outbox import Recipient, message_values, recipients
+from workflow.outbox import Recipient, freeze, queued_message, recipients
 from workflow.roles import Audience
 
 OWNER = (col(Initiative.id), col(Initiative.state))  # enough to claim; the rest when rendering
@@ -330,27 +330,19 @@ class _Batch:
         skip: set[str],
     ) -> set[str]:
         """Queue `template` for everyone in `audiences` not in `skip`; returns who was told."""
-        renderer = self.engine.renderer
         told: set[str] = set()
-        if renderer is None:
+        if self.engine.renderer is None:
             return told
+        frozen = freeze(context)
         for audience in audiences:
             for person in self._recipients(audience, view):
                 key = person.email.lower()
                 if key in skip or key in told:
                     continue
                 told.add(key)
-                self._outbox.append(
-                    message_values(
-                        renderer,
-                        template,
-                        {**context, "audience": audience.label},
-                        person,
-                        domain=self.engine.mail_domain,
-                        initiative_id=row.id,
-                        event_id=None,
-                    )
-                )
+                message = queued_message(template, frozen, person, domain=self.engine.mail_domain,
+                                         initiative_id=row.id, event_id=None)
+                self._outbox.append(message | {"audience": audience.label})
                 self.messages += 1
         return told
 

@@ -43,7 +43,7 @@ from workflow.models import (
     WorkingGroup,
     WorkingGroupMember,
 )
-from workflow.outbox import Renderer, build_message, message_values, recipients
+from workflow.outbox import Renderer, freeze, queued_message, recipients
 from workflow.registry import FlowRegistry
 from workflow.roles import SYSTEM, Actor
 
@@ -308,24 +308,22 @@ class Engine:
             session.flush()
             context = self.message_context(session, spec, row, view, event, deadline)
             context["deadline"] = {**context["deadline"], "sequence": sequence}
-            count = 0
             audiences = [*policy.remind_audiences, *policy.escalate_to]
+            rows = []
             if self.renderer is not None:
-                for audience, person in recipients(session, audiences, view, None):
+                frozen = freeze(context)
+                for _audience, person in recipients(session, audiences, view, None):
                     if person.user_id == actor.user_id:
                         continue
-                    session.add(
-                        build_message(
-                            self.renderer,
-                            policy.extend_template,
-                            {**context, "audience": audience.label},
-                            person,
-                            domain=self.mail_domain,
-                            initiative_id=row.id,
-                            event_id=event.id,
-                        )
+                    rows.append(
+                        queued_message(policy.extend_template, frozen, person,
+                                       domain=self.mail_domain, initiative_id=row.id,
+                                       event_id=event.id)
+                        | {"next_attempt_at": now, "created_at": now}
                     )
-                    count += 1
+            if rows:
+                session.execute(insert(OutboxMessage), rows)
+            count = len(rows)
             return replace(self._result(spec, row, [event]), messages=count)
 
     # --- reading what an actor may do ---------------------------------------------------------
@@ -602,26 +600,18 @@ class Engine:
         if self.renderer is None:
             return 0
         data = ctx.input.model_dump() if ctx.input is not None else None
-        context = self.message_context(session, spec, row, view, event, deadline)
+        frozen = freeze(self.message_context(session, spec, row, view, event, deadline))
         rows: list[dict[str, Any]] = []
         sent_to: set[tuple[str, str]] = set()
         for notify in t.notify:
-            for audience, person in recipients(session, [notify.audience], view, data):
+            for _audience, person in recipients(session, [notify.audience], view, data):
                 key = (person.email.lower(), notify.template)
                 if key in sent_to or person.user_id == ctx.actor.user_id:
                     continue
                 sent_to.add(key)
-                values = message_values(
-                    self.renderer,
-                    notify.template,
-                    {**context, "audience": audience.label},
-                    person,
-                    domain=self.mail_domain,
-                    initiative_id=row.id,
-                    event_id=event.id,
-                )
-                rows.append({**values, "status": "pending", "attempts": 0, "last_error": "",
-                             "next_attempt_at": ctx.now, "created_at": ctx.now})
+                message = queued_message(notify.template, frozen, person, domain=self.mail_domain,
+                                         initiative_id=row.id, event_id=event.id)
+                rows.append(message | {"next_attempt_at": ctx.now, "created_at": ctx.now})
         if rows:
             session.execute(insert(OutboxMessage), rows)
         return len(rows)

@@ -1,15 +1,22 @@
-"""Turning a transition's notifications into outbox rows: recipients from roles, one row each."""
+"""Turning a transition's notifications into outbox rows: recipients from roles, one row each.
 
+The rows are written unrendered: the template's name, the context frozen as JSON, and the
+recipient. Rendering happens in the sender (notifications/delivery.py), outside the write path's
+transaction, so a step costs a JSON dump instead of two template renders per recipient.
+"""
+
+import json
 import uuid
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
+from datetime import date, datetime
 from typing import Any, Protocol
 
 from sqlalchemy import or_
 from sqlmodel import Session, col, select
 
 from workflow.context import InitiativeView
-from workflow.models import OutboxMessage, RoleGrantRow, User
+from workflow.models import RoleGrantRow, User
 from workflow.roles import Audience, RoleGrant
 
 
@@ -79,47 +86,71 @@ def new_message_id(domain: str) -> str:
     return f"<{uuid.uuid4().hex}@{domain}>"
 
 
-def build_message(
-    renderer: Renderer,
+def queued_message(
     template: str,
-    context: Mapping[str, Any],
-    recipient: Recipient,
-    *,
-    domain: str,
-    initiative_id: int | None,
-    event_id: int | None,
-) -> OutboxMessage:
-    return OutboxMessage(
-        **message_values(
-            renderer, template, context, recipient,
-            domain=domain, initiative_id=initiative_id, event_id=event_id,
-        )
-    )
-
-
-def message_values(
-    renderer: Renderer,
-    template: str,
-    context: Mapping[str, Any],
+    frozen: str,
     recipient: Recipient,
     *,
     domain: str,
     initiative_id: int | None,
     event_id: int | None,
 ) -> dict[str, Any]:
-    """The column values of one outbox row; bulk writers insert these without building models."""
-    rendered = renderer.render(template, {**context, "recipient": recipient})
+    """The column values of one unrendered outbox row; `frozen` is `freeze(context)`, shared by
+    every recipient of a step. The sender renders it (`thaw` + the recipient) when it sends."""
     return {
         "message_id": new_message_id(domain),
         "initiative_id": initiative_id,
         "event_id": event_id,
         "template": template,
         "recipient": recipient.email,
-        "subject": " ".join(rendered.subject.split()),  # one line: no header injection
-        "body_text": rendered.text,
-        "body_html": rendered.html,
-        "attachments": [dict(a) for a in rendered.attachments],
+        "recipient_name": recipient.name,
+        "audience": recipient.audience,
+        "context": frozen,
+        "subject": "",
+        "body_text": "",
+        "body_html": "",
+        "attachments": [],
+        "status": "pending",
+        "attempts": 0,
+        "last_error": "",
     }
+
+
+def template_context(context: Mapping[str, Any], name: str, email: str, audience: str) -> dict[str, Any]:
+    """What a template sees: the step's context plus who reads it and why."""
+    return {**context, "audience": audience, "recipient": {"name": name, "email": email}}
+
+
+def freeze(context: Mapping[str, Any]) -> str:
+    """JSON that keeps dates and moments as such (`thaw` gives them back), so a template renders
+    the same later as it would have in the transaction."""
+    return json.dumps(context, default=_tag, ensure_ascii=False, separators=(",", ":"))
+
+
+def thaw(frozen: str) -> dict[str, Any]:
+    value = json.loads(frozen, object_hook=_untag)
+    if not isinstance(value, dict):
+        raise ValueError("frozen message context is not an object")
+    return value
+
+
+def _tag(value: Any) -> Any:
+    if isinstance(value, datetime):
+        return {"$datetime": value.isoformat()}
+    if isinstance(value, date):
+        return {"$date": value.isoformat()}
+    if isinstance(value, (set, frozenset, tuple)):
+        return list(value)
+    raise TypeError(f"cannot freeze {type(value).__name__} in a message context")
+
+
+def _untag(obj: dict[str, Any]) -> Any:
+    if len(obj) == 1:
+        if "$datetime" in obj:
+            return datetime.fromisoformat(obj["$datetime"])
+        if "$date" in obj:
+            return date.fromisoformat(obj["$date"])
+    return obj
 
 
 def grant_of(row: RoleGrantRow) -> RoleGrant:

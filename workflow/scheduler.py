@@ -57,7 +57,7 @@ def build_scheduler(
     async def drain_job() -> None:
         from notifications.delivery import drain
 
-        await drain(app.db, app.settings, worker=worker)
+        await drain(app.db, app.settings, worker=worker, renderer=app.engine.renderer)
 
     scheduler.add_job(
         sweep_job,
@@ -82,5 +82,5 @@ async def run_once(app: App) -> dict[str, int]:
 
     worker = worker_name()
     swept = await asyncio.to_thread(sweep, app.engine, worker=worker)
-    drained = await drain(app.db, app.settings, worker=worker)
+    drained = await drain(app.db, app.settings, worker=worker, renderer=app.engine.renderer)
     return {**swept.as_dict(), **drained.as_dict()}

@@ -7,11 +7,12 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from sqlalchemy import text
-from sqlmodel import SQLModel
+from sqlmodel import SQLModel, col, select
 
 from workflow import services
 from workflow.app import App
 from workflow.db import Database
+from workflow.models import OutboxMessage
 from workflow.registry import load_region
 from workflow.roles import Actor
 from workflow.settings import Settings, load_settings
@@ -115,3 +116,21 @@ def default_people(app: App) -> People:
     for key, roles in DEFAULT_CAST:
         people.add(key, *roles)
     return people
+
+
+def rendered_outbox(app: App, template: str | None = None) -> list[OutboxMessage]:
+    """Outbox rows (oldest first) with their subject and bodies filled in as the sender renders
+    them; the rows are detached copies, nothing is written."""
+    from notifications.delivery import typeset
+
+    with app.db.read() as session:
+        query = select(OutboxMessage).order_by(col(OutboxMessage.id))
+        if template is not None:
+            query = query.where(OutboxMessage.template == template)
+        rows = list(session.exec(query))
+        session.expunge_all()
+    for row in rows:
+        text = typeset(row, app.engine.renderer)
+        row.subject, row.body_text, row.body_html = text.subject, text.text, text.html
+        row.attachments = [dict(a) for a in text.attachments]
+    return rows

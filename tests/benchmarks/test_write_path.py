@@ -13,8 +13,8 @@ once through the engine and once as a baseline: the same rows written with the p
 same). The baseline replays exactly what the engine wrote for a warm-up initiative: per
 transition it locks/selects the initiative, updates state, version and data, inserts the event and
 the participants, closes the old state's deadlines (cancelling their reminders) on every change of
-state, opens the new state's deadline and reminders, and inserts the same outbox rows with the
-bodies the engine rendered (pre-rendered, so the same size). Same durability settings: WAL,
+state, opens the new state's deadline and reminders, and inserts the same outbox rows: unrendered, with
+the frozen context the engine wrote (the drain renders them; see test_drain.py). Same durability settings: WAL,
 synchronous=NORMAL, foreign keys on, BEGIN IMMEDIATE (see `workflow/db.py`).
 
 Speed is printed, not asserted; what is asserted is that both runs completed and wrote the
@@ -63,7 +63,8 @@ ROUTE: tuple[tuple[str, str, dict[str, Any]], ...] = (
     ("record_participation", "secretaris_wonen", {"municipality": "dordrecht", "choice": "join"}),
     ("start_elaboration", "secretaris_wonen", {}),
     ("submit_plan", "secretaris_wonen",
-     {"approach": "Gezamenlijke aanpak per kern", "budget": 250000, "planning": "Q1-Q4 2027"}),
+     {"approach": "Gezamenlijke aanpak per kern", "budget": 250000, "planning": "Q1-Q4 2027",
+      "core_task": "BW-2", "year": 2027}),
     ("decide_go", "secretaris_wonen", {}),
     ("confirm_fits_frameworks", "secretaris_wonen", {}),
     ("record_agreements", "secretaris_wonen", {"form": "sok", "date": "2026-12-01"}),
@@ -106,7 +107,7 @@ class Step:
     participants: list[tuple[str, str, str]] = field(default_factory=list)  # municipality, status, data
     deadline: tuple[str, str, Any] | None = None  # state, label, due_at
     reminders: list[Any] = field(default_factory=list)  # remind_at
-    messages: list[tuple[str, str, str, str, str, str]] = field(default_factory=list)
+    messages: list[tuple[str, str, str, str, str, str, str, str, str]] = field(default_factory=list)
 
 
 @dataclass
@@ -150,7 +151,8 @@ def capture_plan(app: App, initiative_id: int) -> Plan:
             "SELECT r.deadline_id, r.remind_at FROM reminder r JOIN deadline d ON d.id = r.deadline_id"
             " WHERE d.initiative_id = :i ORDER BY r.id"), one).all()
         messages = conn.execute(text(
-            "SELECT event_id, template, recipient, subject, body_text, body_html, attachments"
+            "SELECT event_id, template, recipient, recipient_name, audience, context, subject,"
+            " body_text, body_html, attachments"
             " FROM outbox_message WHERE initiative_id = :i ORDER BY id"), one).all()
     steps = []
     for e in events:
@@ -163,7 +165,8 @@ def capture_plan(app: App, initiative_id: int) -> Plan:
                 step.deadline = (d.state, d.label, d.due_at)
                 step.reminders = [r.remind_at for r in reminders if r.deadline_id == d.id]
         step.messages = [
-            (m.template, m.recipient, m.subject, m.body_text, m.body_html, _json(m.attachments))
+            (m.template, m.recipient, m.recipient_name, m.audience, m.context, m.subject,
+             m.body_text, m.body_html, _json(m.attachments))
             for m in messages
             if m.event_id == e.id
         ]
@@ -261,9 +264,9 @@ def run_sqlite_baseline(path: str, plan: Plan, user_ids: dict[str, int], n: int)
                     )
                 cur.executemany(
                     "INSERT INTO outbox_message (message_id, initiative_id, event_id, template,"
-                    " recipient, subject, body_text, body_html, attachments, status, attempts,"
-                    " next_attempt_at, last_error, created_at)"
-                    " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, 'pending', 0, ?, '', ?)",
+                    " recipient, recipient_name, audience, context, subject, body_text, body_html,"
+                    " attachments, status, attempts, next_attempt_at, last_error, created_at)"
+                    " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'pending', 0, ?, '', ?)",
                     [(f"<{uuid.uuid4().hex}@initiatief.local>", iid, event_id, *m, now, now)
                      for m in step.messages],
                 )
@@ -286,7 +289,7 @@ def run_postgres_baseline(url: str, plan: Plan, user_ids: dict[str, int], n: int
     ini_data = as_json(plan.data)
     steps = [
         (s, as_json(s.event_data), [(m, st, as_json(d)) for m, st, d in s.participants],
-         [(*m[:5], as_json(m[5])) for m in s.messages])
+         [(*m[:8], as_json(m[8])) for m in s.messages])
         for s in plan.steps
     ]
     submitter = user_ids[plan.steps[0].actor_name]
@@ -360,9 +363,10 @@ def run_postgres_baseline(url: str, plan: Plan, user_ids: dict[str, int], n: int
                     if messages:
                         cur.executemany(
                             "INSERT INTO outbox_message (message_id, initiative_id, event_id, template,"
-                            " recipient, subject, body_text, body_html, attachments, status, attempts,"
-                            " next_attempt_at, last_error, created_at)"
-                            " VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, 'pending', 0, %s, '', %s)",
+                            " recipient, recipient_name, audience, context, subject, body_text,"
+                            " body_html, attachments, status, attempts, next_attempt_at, last_error,"
+                            " created_at) VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s,"
+                            " 'pending', 0, %s, '', %s)",
                             [(f"<{uuid.uuid4().hex}@initiatief.local>", iid, event_id, *m, now, now)
                              for m in messages],
                         )

@@ -17,8 +17,16 @@ depends_on: str | Sequence[str] | None = None
 
 
 def upgrade() -> None:
-    pass
+    with op.batch_alter_table('outbox_message', schema=None) as batch_op:
+        batch_op.add_column(sa.Column('recipient_name', sqlmodel.sql.sqltypes.AutoString(length=160),
+                                      nullable=False, server_default=''))
+        batch_op.add_column(sa.Column('audience', sqlmodel.sql.sqltypes.AutoString(length=200),
+                                      nullable=False, server_default=''))
+        batch_op.add_column(sa.Column('context', sa.Text(), nullable=True))
 
 
 def downgrade() -> None:
-    pass
+    with op.batch_alter_table('outbox_message', schema=None) as batch_op:
+        batch_op.drop_column('context')
+        batch_op.drop_column('audience')
+        batch_op.drop_column('recipient_name')
