@@ -2,7 +2,12 @@
 
 Each call is one database transaction that locks the initiative, checks version, permission,
 state, input and guards, then writes the new state and version, one `Event` per step,
-participants, deadlines and the rendered outbox messages. Nothing is sent before the commit.
+participants, deadlines and the outbox messages (unrendered: the sender renders them). Nothing
+is sent before the commit.
+
+The statements that run on every step are prepared once and run on the transaction's own
+DB-API cursor (`workflow.statements`, `workflow.sql`): building and compiling Core statements
+per call cost more than the database work itself. Everything else uses the ORM.
 """
 
 import time
@@ -12,9 +17,10 @@ from datetime import UTC, date, datetime
 from functools import partial
 from typing import Any
 
-from sqlalchemy import insert, update
+from sqlalchemy import insert
 from sqlmodel import Session, col, select
 
+from workflow import statements as sql
 from workflow.calendar import Period, WorkCalendar, end_of_day, local_date, morning_of
 from workflow.clock import utcnow
 from workflow.context import InitiativeView, ParticipantView, TransitionContext
@@ -36,7 +42,6 @@ from workflow.models import (
     Initiative,
     Municipality,
     OutboxMessage,
-    Participant,
     Recess,
     Reminder,
     Theme,
@@ -50,7 +55,7 @@ from workflow.roles import SYSTEM, Actor
 REFERENCE_TTL_SECONDS = 5.0
 MAX_AUTOMATIC_STEPS = 20  # a flow whose automatic steps loop is a bug; stop it loudly
 EXTEND_DEADLINE = "extend_deadline"  # the Event trigger of an extension (no flow transition)
-LIVE_DEADLINE = ("open", "escalated")  # an escalated deadline still runs until its state is left
+LIVE_DEADLINE = sql.LIVE_DEADLINE
 REFERENCE_TABLES: dict[str, Any] = {
     "municipality": Municipality,
     "working_group": WorkingGroup,
@@ -64,7 +69,56 @@ class _Reference:
     names: dict[str, str]  # municipality slug → name
     groups: dict[str, str]  # working group slug → name
     members: dict[str, tuple[str, ...]]  # working group slug → municipality slugs
+    themes: dict[str, str]  # theme slug → name
     recesses: tuple[Period, ...]
+
+    def knows(self, table: str, key: Any) -> bool:
+        found = {"municipality": self.names, "working_group": self.groups, "theme": self.themes}
+        return table in found and key in found[table]
+
+
+@dataclass
+class StepRow:
+    """The locked initiative as the write path reads and writes it: plain values, no ORM state."""
+
+    id: int
+    flow: str
+    flow_version: int
+    state: str
+    version: int
+    title: str
+    summary: str
+    municipality: str
+    faction: str | None
+    submitted_by: int | None
+    data: dict[str, Any]
+    created_at: datetime
+    updated_at: datetime
+
+
+@dataclass(frozen=True)
+class StepEvent:
+    """The event a step wrote, as the result and the messages need it (an ORM object costs
+    more to build than the whole insert)."""
+
+    id: int
+    initiative_id: int
+    version: int
+    at: datetime
+    actor_id: int | None
+    actor_name: str
+    trigger: str
+    from_state: str | None
+    to_state: str
+    data: dict[str, Any]
+    comment: str
+
+
+@dataclass(frozen=True)
+class StepDeadline:
+    id: int
+    label: str
+    due_at: datetime
 
 
 @dataclass(frozen=True)
@@ -131,22 +185,26 @@ class Engine:
             self._check_refs(session, start, model)
             title = str(getattr(model, "title", "") or "")
             summary = str(getattr(model, "summary", "") or "")
-            row = Initiative(
-                flow=spec.name,
-                flow_version=spec.version,
-                state=spec.initial.name,
-                version=0,
-                title=title,
-                summary=summary,
-                municipality=home["municipality"],
-                faction=home.get("faction"),
-                submitted_by=actor.user_id,
-                data=dict(spec.data_defaults),
-            )
-            if session.get(Municipality, row.municipality) is None:
-                raise InvalidInput(f"Onbekende gemeente {row.municipality!r}.")
-            session.add(row)
-            session.flush()
+            if not self._known(session, "municipality", home["municipality"]):
+                raise InvalidInput(f"Onbekende gemeente {home['municipality']!r}.")
+            now = self.clock()
+            values: dict[str, Any] = {
+                "flow": spec.name,
+                "flow_version": spec.version,
+                "state": spec.initial.name,
+                "version": 0,
+                "title": title,
+                "summary": summary,
+                "municipality": home["municipality"],
+                "faction": home.get("faction"),
+                "submitted_by": actor.user_id,
+                "data": dict(spec.data_defaults),
+                "created_at": now,
+                "updated_at": now,
+            }
+            found = sql.INSERT_INITIATIVE.one(session, values)
+            assert found is not None  # INSERT … RETURNING gives the row it wrote
+            row = StepRow(id=int(found[0]), **values)
             view = self.view_of(session, row)
             view.state = ""
             ctx = TransitionContext(view, start.trigger, actor, self.clock(), model, raw,
@@ -168,7 +226,7 @@ class Engine:
     ) -> FireResult:
         """Fire `trigger` on an initiative. Commits nothing unless every check and write succeeds."""
         with self.db.write() as session:
-            row = self._lock(session, initiative_id, expected_version)
+            row = self._lock_step(session, initiative_id, expected_version)
             spec = self.registry.get(row.flow, row.flow_version)
             transition = spec.transition(trigger)
             view = self.view_of(session, row)
@@ -370,12 +428,18 @@ class Engine:
     ) -> Initiative:
         """The initiative, locked for this transaction; a stale `expected_version` is a conflict."""
         row = self._lock_row(session, initiative_id)
-        if expected_version is not None and row.version != expected_version:
-            raise StaleVersion(
-                f"Het initiatief is intussen gewijzigd (versie {row.version}, u had versie "
-                f"{expected_version}). Laad het opnieuw en kijk of uw stap nog nodig is.",
-                details={"current_version": row.version},
-            )
+        _check_version(row.version, expected_version)
+        return row
+
+    def _lock_step(
+        self, session: Session, initiative_id: int, expected_version: int | None
+    ) -> StepRow:
+        """Like `_lock`, as plain values: the write path's own, cheaper read of the row."""
+        found = sql.LOCK_INITIATIVE.one(session, {"id": initiative_id})
+        if found is None:
+            raise NotFound(f"Initiatief {initiative_id} bestaat niet.")
+        row = StepRow(**dict(zip(sql.INITIATIVE_COLUMNS, found, strict=True)))
+        _check_version(row.version, expected_version)
         return row
 
     def _lock_row(self, session: Session, initiative_id: int) -> Initiative:
@@ -432,11 +496,17 @@ class Engine:
         errors = {}
         for name, table in refs(t.requires).items():
             value = getattr(model, name, None)
-            if value is not None and session.get(REFERENCE_TABLES[table], value) is None:
+            if value is not None and not self._known(session, table, value):
                 errors[name] = f"onbekend: {value!r}"
         if errors:
             listing = "; ".join(f"{k} {v}" for k, v in errors.items())
             raise InvalidInput(f"Ongeldige invoer: {listing}.", field_errors=errors)
+
+    def _known(self, session: Session, table: str, key: Any) -> bool:
+        """Reference data exists: from the cache, or (new since it was read) from the table."""
+        if self._reference(session).knows(table, key):
+            return True
+        return session.get(REFERENCE_TABLES[table], key) is not None
 
     def _check_guards(self, t: Transition, ctx: TransitionContext) -> None:
         for guard in t.guards:
@@ -447,20 +517,21 @@ class Engine:
         self,
         session: Session,
         spec: Flow,
-        row: Initiative,
+        row: StepRow,
         view: InitiativeView,
         t: Transition,
         ctx: TransitionContext,
         model: Any,
         comment: str,
-    ) -> Event:
+    ) -> StepEvent:
         old_state = row.state if t.source is not None else None
         if t.source is None:
             new_state = spec.initial.name
         else:
-            moved = self.registry.machine(spec).fire(row.state, t.trigger, ctx)
-            if moved is None:  # guards are pure and were checked; this is a bug, not input
-                raise RuntimeError(f"guard of {t.trigger!r} changed its answer")
+            # Every caller checked the guards on `ctx` just before (with Dutch messages).
+            moved = self.registry.machine(spec).fire(row.state, t.trigger, ctx, judged=True)
+            if moved is None:
+                raise RuntimeError(f"{t.trigger!r} did not move from {row.state!r}")
             new_state = moved
         # The effect runs after the machine has judged the guards on the state before it.
         if t.effect:
@@ -470,25 +541,28 @@ class Engine:
         row.version += 1
         row.data = dict(view.data)
         row.updated_at = now
-        session.add(row)
+        sql.UPDATE_INITIATIVE.run(session, {"row_id": row.id, "new_state": new_state,
+                                            "new_version": row.version, "new_data": row.data,
+                                            "now": now})
         self._fault("after_state_update")
         self._write_participants(session, row, view, now)
         payload = model.model_dump(mode="json") if model is not None else {}
         payload.update(ctx.record)
-        event = Event(
-            initiative_id=_id(row),
-            version=row.version,
-            at=now,
-            actor_id=ctx.actor.user_id,
-            actor_name=ctx.actor.name if not ctx.actor.is_system else self._system_label,
-            trigger=t.trigger,
-            from_state=old_state,
-            to_state=new_state,
-            data=payload,
-            comment=comment.strip(),
-        )
-        session.add(event)
-        session.flush()
+        values: dict[str, Any] = {
+            "initiative_id": row.id,
+            "version": row.version,
+            "at": now,
+            "actor_id": ctx.actor.user_id,
+            "actor_name": ctx.actor.name if not ctx.actor.is_system else self._system_label,
+            "trigger": t.trigger,
+            "from_state": old_state,
+            "to_state": new_state,
+            "data": payload,
+            "comment": comment.strip(),
+        }
+        found = sql.INSERT_EVENT.one(session, values)
+        assert found is not None  # INSERT … RETURNING gives the row it wrote
+        event = StepEvent(id=int(found[0]), **values)
         view.state = new_state
         entered = spec.state(new_state)
         deadline = None
@@ -503,7 +577,7 @@ class Engine:
         return self.registry.region.system_actor_label
 
     def _write_participants(
-        self, session: Session, row: Initiative, view: InitiativeView, now: datetime
+        self, session: Session, row: StepRow, view: InitiativeView, now: datetime
     ) -> None:
         """Write only what the effect changed, against what `view_of` loaded in this transaction."""
         known = self._reference(session).names
@@ -512,45 +586,29 @@ class Engine:
             if before is None:
                 if municipality not in known:
                     raise InvalidInput(f"Onbekende gemeente {municipality!r}.")
-                session.execute(
-                    insert(Participant).values(
-                        initiative_id=_id(row), municipality=municipality, status=p.status,
-                        data=dict(p.data), updated_at=now,
-                    )
-                )
+                sql.INSERT_PARTICIPANT.run(session, {
+                    "initiative_id": row.id, "municipality": municipality, "status": p.status,
+                    "data": dict(p.data), "updated_at": now,
+                })
             elif before != (p.status, p.data):
-                session.execute(
-                    update(Participant)
-                    .where(col(Participant.initiative_id) == row.id,
-                           col(Participant.municipality) == municipality)
-                    .values(status=p.status, data=dict(p.data), updated_at=now)
-                )
+                sql.UPDATE_PARTICIPANT.run(session, {
+                    "row_id": row.id, "row_municipality": municipality, "new_status": p.status,
+                    "new_data": dict(p.data), "now": now,
+                })
             view.loaded[municipality] = (p.status, dict(p.data))
 
     def _close_deadlines(
-        self, session: Session, spec: Flow, row: Initiative, state: str | None, now: datetime
+        self, session: Session, spec: Flow, row: StepRow, state: str | None, now: datetime
     ) -> None:
         if state is None or spec.state(state).deadline is None:
             return  # only states with a deadline policy ever hold deadlines
-        closing = select(col(Deadline.id)).where(
-            col(Deadline.initiative_id) == row.id,
-            col(Deadline.state) == state,
-            col(Deadline.status).in_(LIVE_DEADLINE),
-        )
-        session.execute(
-            update(Reminder)
-            .where(col(Reminder.deadline_id).in_(closing), col(Reminder.sent_at).is_(None))
-            .values(cancelled=True)
-        )
-        session.execute(
-            update(Deadline)
-            .where(col(Deadline.id).in_(closing.scalar_subquery()))
-            .values(status="met", closed_at=now)
-        )
+        where = {"initiative_id": row.id, "state": state}
+        sql.CANCEL_REMINDERS.run(session, where)
+        sql.CLOSE_DEADLINES.run(session, {**where, "now": now})
 
     def _open_deadline(
-        self, session: Session, row: Initiative, state: State, ctx: TransitionContext
-    ) -> Deadline | None:
+        self, session: Session, row: StepRow, state: State, ctx: TransitionContext
+    ) -> StepDeadline | None:
         policy = state.deadline
         if policy is None:
             return None
@@ -563,19 +621,28 @@ class Engine:
             due_day = calendar.out_of_recess(due_day)
         else:
             due_day = calendar.add(today, policy.due)
-        deadline = Deadline(
-            initiative_id=_id(row),
-            state=state.name,
-            label=policy.label or state.label,
-            due_at=end_of_day(due_day),
-            created_at=ctx.now,
-        )
-        session.add(deadline)
-        session.flush()
-        for term in policy.remind:
-            moment = morning_of(due_day - term.as_calendar_days())
-            if moment > ctx.now:
-                session.add(Reminder(deadline_id=_id(deadline), remind_at=moment))
+        values: dict[str, Any] = {
+            "initiative_id": row.id,
+            "state": state.name,
+            "label": policy.label or state.label,
+            "due_at": end_of_day(due_day),
+            "status": "open",
+            "created_at": ctx.now,
+            "closed_at": None,
+            "escalated_at": None,
+            "claimed_by": None,
+            "claimed_at": None,
+        }
+        found = sql.INSERT_DEADLINE.one(session, values)
+        assert found is not None  # INSERT … RETURNING gives the row it wrote
+        deadline = StepDeadline(int(found[0]), values["label"], values["due_at"])
+        moments = [morning_of(due_day - term.as_calendar_days()) for term in policy.remind]
+        sql.INSERT_REMINDER.many(session, [
+            {"deadline_id": deadline.id, "remind_at": moment, "sent_at": None, "cancelled": False,
+             "claimed_by": None, "claimed_at": None}
+            for moment in moments
+            if moment > ctx.now
+        ])
         return deadline
 
     def _lookups(self, session: Session) -> dict[str, Callable[..., Any]]:
@@ -588,12 +655,12 @@ class Engine:
         self,
         session: Session,
         spec: Flow,
-        row: Initiative,
+        row: StepRow,
         view: InitiativeView,
         t: Transition,
         ctx: TransitionContext,
-        event: Event,
-        deadline: Deadline | None,
+        event: "Event | StepEvent",
+        deadline: "Deadline | StepDeadline | None",
     ) -> int:
         if not t.notify:
             return 0
@@ -611,19 +678,19 @@ class Engine:
                 sent_to.add(key)
                 message = queued_message(notify.template, frozen, person, domain=self.mail_domain,
                                          initiative_id=row.id, event_id=event.id)
-                rows.append(message | {"next_attempt_at": ctx.now, "created_at": ctx.now})
-        if rows:
-            session.execute(insert(OutboxMessage), rows)
+                rows.append(message | {"next_attempt_at": ctx.now, "created_at": ctx.now,
+                                       "claimed_by": None, "claimed_at": None, "sent_at": None})
+        sql.INSERT_OUTBOX.many(session, rows)
         return len(rows)
 
     def message_context(
         self,
         session: Session,
         spec: Flow,
-        row: Initiative,
+        row: "Initiative | StepRow",
         view: InitiativeView,
-        event: Event,
-        deadline: Deadline | None,
+        event: "Event | StepEvent",
+        deadline: "Deadline | StepDeadline | None",
     ) -> dict[str, Any]:
         """What every template may use; templates fail loudly on anything else (StrictUndefined)."""
         reference = self._reference(session)
@@ -665,9 +732,9 @@ class Engine:
         }
 
     def _run_automatic(
-        self, session: Session, spec: Flow, row: Initiative, view: InitiativeView
-    ) -> list[Event]:
-        events: list[Event] = []
+        self, session: Session, spec: Flow, row: StepRow, view: InitiativeView
+    ) -> list[StepEvent]:
+        events: list[StepEvent] = []
         for _ in range(MAX_AUTOMATIC_STEPS):
             ctx_now = self.clock()
             step = None
@@ -685,10 +752,10 @@ class Engine:
             events.append(self._write_step(session, spec, row, view, t, ctx, None, ""))
         raise RuntimeError(f"flow {spec.name!r} keeps firing automatic steps from {row.state!r}")
 
-    def view_of(self, session: Session, row: Initiative) -> InitiativeView:
+    def view_of(self, session: Session, row: "Initiative | StepRow") -> InitiativeView:
         loaded = {
-            p.municipality: (p.status, dict(p.data))
-            for p in session.exec(select(Participant).where(Participant.initiative_id == row.id))
+            municipality: (status, dict(data))
+            for municipality, status, data in sql.PARTICIPANTS.all(session, {"initiative_id": row.id})
         }
         return InitiativeView(
             id=row.id,
@@ -718,6 +785,7 @@ class Engine:
                 names=dict(session.exec(select(col(Municipality.slug), col(Municipality.name))).all()),
                 groups=dict(session.exec(select(col(WorkingGroup.slug), col(WorkingGroup.name))).all()),
                 members={k: tuple(sorted(v)) for k, v in members.items()},
+                themes=dict(session.exec(select(col(Theme.slug), col(Theme.name))).all()),
                 recesses=tuple(Period(r.start, r.end) for r in session.exec(select(Recess))),
             )
             self._reference_cache = cached
@@ -727,13 +795,24 @@ class Engine:
         """Forget cached reference data at once (after a seed or an edit in this process)."""
         self._reference_cache = None
 
-    def _result(self, spec: Flow, row: Initiative, events: Sequence[Event]) -> FireResult:
+    def _result(
+        self, spec: Flow, row: "Initiative | StepRow", events: "Sequence[Event | StepEvent]"
+    ) -> FireResult:
         return FireResult(
             initiative_id=_id(row),
             state=row.state,
             state_label=spec.state(row.state).label,
             version=row.version,
             event_ids=[_id(e) for e in events],
+        )
+
+
+def _check_version(current: int, expected: int | None) -> None:
+    if expected is not None and current != expected:
+        raise StaleVersion(
+            f"Het initiatief is intussen gewijzigd (versie {current}, u had versie "
+            f"{expected}). Laad het opnieuw en kijk of uw stap nog nodig is.",
+            details={"current_version": current},
         )
 
 

@@ -46,17 +46,23 @@ class FlowMachine:
         """True when `trigger` is declared from `state` (guards not considered)."""
         return trigger in self._machine.get_triggers(state)
 
-    def fire(self, state: str, trigger: str, ctx: TransitionContext) -> str | None:
-        """The state after firing, or None when a guard refused. Raises KeyError/MachineError."""
+    def fire(
+        self, state: str, trigger: str, ctx: TransitionContext, *, judged: bool = False
+    ) -> str | None:
+        """The state after firing, or None when a guard refused. Raises KeyError/MachineError.
+
+        `judged`: the caller has just checked the guards on this context (the write path does,
+        to give its Dutch messages); they are not run a second time.
+        """
         token = _Token(state)
-        if not self._machine.events[trigger].trigger(token, ctx=ctx):
+        if not self._machine.events[trigger].trigger(token, ctx=ctx, judged=judged):
             return None
         return token.state
 
 
 def _guard_condition(check: Any) -> Any:
-    def condition(ctx: TransitionContext) -> bool:
-        return bool(check(ctx))
+    def condition(ctx: TransitionContext, judged: bool = False) -> bool:
+        return judged or bool(check(ctx))
 
     return condition
 

@@ -7,22 +7,40 @@ transaction, so a step costs a JSON dump instead of two template renders per rec
 
 import json
 import uuid
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any, Protocol
 
-from sqlalchemy import or_
-from sqlmodel import Session, col, select
+from sqlmodel import Session
 
 from workflow.context import InitiativeView
-from workflow.models import RoleGrantRow, User
+from workflow.models import RoleGrantRow
 from workflow.roles import Audience, RoleGrant
+from workflow.statements import recipients_query
+
+NO_ACCOUNT = 0
+"""The `user_id` of a recipient without an account (ids start at 1: it never matches an actor)."""
+
+
+@dataclass(frozen=True)
+class ContactAudience(Audience):
+    """People without an account, addressed by the e-mail address the initiative's data holds
+    (e.g. the inhabitant who brought in a civic initiative). It never grants a right."""
+
+    contacts: Callable[[InitiativeView], Iterable[tuple[str, str]]] = field(
+        default=lambda _view: (), compare=False
+    )  # (name, e-mail address) pairs
+
+    def admits(
+        self, grants: Iterable[RoleGrant], view: InitiativeView, data: Mapping[str, Any] | None
+    ) -> bool:
+        return False
 
 
 @dataclass(frozen=True)
 class Recipient:
-    user_id: int
+    user_id: int  # NO_ACCOUNT for a contact from the initiative's data
     name: str
     email: str
     audience: str  # the audience's Dutch label: why this person receives the message
@@ -54,25 +72,25 @@ def recipients(
     found: list[tuple[Audience, Recipient]] = []
     seen: set[str] = set()
     for audience in audiences:
+        if isinstance(audience, ContactAudience):
+            for name, email in audience.contacts(view):
+                if email and email.lower() not in seen:
+                    seen.add(email.lower())
+                    found.append((audience, Recipient(NO_ACCOUNT, name, email, audience.label)))
+            continue
         scopes = audience.scopes(view, data)
         wanted = None if scopes is None else {":".join(s) for s in scopes}
         if wanted is not None and not wanted:
             continue
-        # Columns only, not ORM objects: this runs inside every step of the write path.
-        query = (
-            select(col(User.id), col(User.name), col(User.email))
-            .join(RoleGrantRow, col(RoleGrantRow.user_id) == col(User.id))
-            .where(
-                col(RoleGrantRow.role) == audience.role,
-                col(User.active).is_(True),
-                # People who switched off e-mail on their account page get none.
-                or_(col(User.email_notifications).is_(None), col(User.email_notifications).is_(True)),
-            )
-            .order_by(col(User.id))
-        )
-        if wanted is not None:
-            query = query.where(col(RoleGrantRow.scope).in_(wanted))
-        for user_id, name, email in session.exec(query):
+        # One prepared statement per number of scopes: this runs inside every step of the
+        # write path. Scopes are sorted so the same audience always binds the same way.
+        if wanted is None:
+            query, values = recipients_query(None), {"role": audience.role}
+        else:
+            ordered = sorted(wanted)
+            query = recipients_query(len(ordered))
+            values = {"role": audience.role, **{f"scope{n}": s for n, s in enumerate(ordered)}}
+        for user_id, name, email in query.all(session, values):
             key = email.lower()
             if key in seen or user_id is None:
                 continue

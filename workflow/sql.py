@@ -1,0 +1,112 @@
+"""Statements of the hot paths, compiled once per dialect and run on the transaction's own cursor.
+
+SQLAlchemy builds, hashes and compiles a statement on every `execute`; in the write path that
+was more than half of the time of a step (measured: 58 %). A `Prepared` statement is an ordinary
+Core statement (so the SQL, the quoting and the value conversions are SQLAlchemy's, per dialect),
+compiled once; running it only converts the values with the column types' own processors and
+hands them to the DBAPI cursor of the session's connection, inside the same transaction.
+Use it for the few statements that run on every step; everything else uses the ORM.
+"""
+
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any, cast
+
+from sqlalchemy import Dialect
+from sqlalchemy.sql.compiler import SQLCompiler
+from sqlalchemy.sql.elements import ClauseElement
+from sqlmodel import Session
+
+Processor = Callable[[Any], Any] | None
+
+
+@dataclass(frozen=True)
+class _Compiled:
+    sql: str
+    order: tuple[str, ...] | None  # parameter order for positional drivers (sqlite3), else named
+    binds: dict[str, Processor]
+    defaults: dict[str, Any]  # values written into the statement itself, e.g. `status == "open"`
+    results: tuple[Processor, ...]
+
+
+class Prepared:
+    """One Core statement; `run`, `many`, `one` and `all` execute it in a session's transaction."""
+
+    def __init__(
+        self, statement: ClauseElement, fill: Mapping[str, Callable[[], Any]] | None = None
+    ) -> None:
+        self.statement = statement
+        # Values made when the caller gives none (e.g. a column's default), like Core would.
+        self.fill = dict(fill or {})
+        self._by_dialect: dict[str, _Compiled] = {}
+
+    def _compile(self, dialect: Dialect) -> _Compiled:
+        found = self._by_dialect.get(dialect.name)
+        if found is None:
+            compiled = cast(SQLCompiler, self.statement.compile(dialect=dialect))
+            binds: dict[str, Processor] = {
+                name: param.type.dialect_impl(dialect).bind_processor(dialect)
+                for name, param in compiled.binds.items()
+            }
+            defaults = {
+                name: param.value for name, param in compiled.binds.items() if not param.required
+            }
+            columns = getattr(self.statement, "selected_columns", None)
+            if columns is None:
+                columns = getattr(self.statement, "_returning", ()) or ()
+            # The dialect's own variant of each type: e.g. SQLite stores datetimes as text.
+            results = tuple(c.type.dialect_impl(dialect).result_processor(dialect, None) for c in columns)
+            order = tuple(compiled.positiontup or ()) if dialect.positional else None
+            found = _Compiled(str(compiled), order, binds, defaults, results)
+            self._by_dialect[dialect.name] = found
+        return found
+
+    def _params(self, compiled: _Compiled, values: Mapping[str, Any]) -> Any:
+        defaults = compiled.defaults
+        converted = {}
+        for name, proc in compiled.binds.items():
+            if name in values:
+                value = values[name]
+            elif name in self.fill:
+                value = self.fill[name]()
+            else:
+                value = defaults[name]
+            converted[name] = proc(value) if proc is not None else value
+        if compiled.order is not None:
+            return tuple(converted[name] for name in compiled.order)
+        return converted
+
+    def run(self, session: Session, values: Mapping[str, Any] | None = None) -> Any:
+        """Execute once; returns the DBAPI cursor (for `rowcount`)."""
+        connection = session.connection()
+        compiled = self._compile(connection.dialect)
+        cursor = connection.connection.cursor()
+        cursor.execute(compiled.sql, self._params(compiled, values or {}))
+        return cursor
+
+    def many(self, session: Session, rows: Iterable[Mapping[str, Any]]) -> None:
+        connection = session.connection()
+        compiled = self._compile(connection.dialect)
+        params = [self._params(compiled, row) for row in rows]
+        if params:
+            connection.connection.cursor().executemany(compiled.sql, params)
+
+    def all(self, session: Session, values: Mapping[str, Any] | None = None) -> list[tuple[Any, ...]]:
+        connection = session.connection()
+        compiled = self._compile(connection.dialect)
+        cursor = connection.connection.cursor()
+        cursor.execute(compiled.sql, self._params(compiled, values or {}))
+        return [_convert(row, compiled.results) for row in cursor.fetchall()]
+
+    def one(self, session: Session, values: Mapping[str, Any] | None = None) -> tuple[Any, ...] | None:
+        rows = self.all(session, values)
+        return rows[0] if rows else None
+
+
+def _convert(row: Sequence[Any], processors: tuple[Processor, ...]) -> tuple[Any, ...]:
+    if not processors:
+        return tuple(row)
+    return tuple(
+        proc(value) if proc is not None else value
+        for proc, value in zip(processors, row, strict=True)
+    )

@@ -1,0 +1,151 @@
+"""The statements of the one write path, prepared once (see `workflow.sql`).
+
+Every step of every initiative runs these; written once here, they read as the write path's
+data access in one place. Values come by name; an insert names every column, because the raw
+cursor bypasses SQLAlchemy's Python-side column defaults.
+"""
+
+from collections.abc import Callable
+from typing import Any
+
+from sqlalchemy import Column, Table, bindparam, insert, or_, select, update
+from sqlmodel import col
+
+from workflow.models import (
+    Deadline,
+    Event,
+    Initiative,
+    OutboxMessage,
+    Participant,
+    Reminder,
+    RoleGrantRow,
+    User,
+)
+from workflow.sql import Prepared
+
+LIVE_DEADLINE = ("open", "escalated")  # an escalated deadline still runs until its state is left
+
+
+def _table(model: Any) -> Table:
+    table: Table = model.__table__
+    return table
+
+
+def _insert_all(model: Any, *, returning_id: bool = False) -> Prepared:
+    """INSERT of every column but the key, each value a parameter named after its column; a
+    value left out takes the column's default (or NULL), as a Core insert would."""
+    table = _table(model)
+    columns = [c for c in table.columns if not c.primary_key]
+    statement = insert(table).values({c.name: bindparam(c.name, type_=c.type) for c in columns})
+    fill = {c.name: _default_of(c) for c in columns if c.default is not None or c.nullable}
+    return Prepared(statement.returning(table.c.id) if returning_id else statement, fill)
+
+
+def _default_of(column: Column[Any]) -> Callable[[], Any]:
+    default = column.default
+    if default is None:
+        return lambda: None
+    if default.is_callable:
+        make = default.arg  # type: ignore[attr-defined]  # SQLAlchemy wraps it to take a context
+        return lambda: make(None)
+    value = default.arg  # type: ignore[attr-defined]
+    return lambda: value
+
+
+# What the write path reads of the locked initiative (the fields of `engine.StepRow`).
+INITIATIVE_COLUMNS = (
+    "id", "flow", "flow_version", "state", "version", "title", "summary", "municipality",
+    "faction", "submitted_by", "data", "created_at", "updated_at",
+)
+
+LOCK_INITIATIVE = Prepared(
+    select(*(_table(Initiative).c[name] for name in INITIATIVE_COLUMNS))
+    .where(col(Initiative.id) == bindparam("id"))
+    .with_for_update()
+)
+INSERT_INITIATIVE = _insert_all(Initiative, returning_id=True)
+UPDATE_INITIATIVE = Prepared(
+    update(Initiative)
+    .where(col(Initiative.id) == bindparam("row_id"))
+    .values(
+        state=bindparam("new_state"),
+        version=bindparam("new_version"),
+        data=bindparam("new_data", type_=_table(Initiative).c.data.type),
+        updated_at=bindparam("now", type_=_table(Initiative).c.updated_at.type),
+    )
+)
+
+PARTICIPANTS = Prepared(
+    select(col(Participant.municipality), col(Participant.status), col(Participant.data))
+    .where(col(Participant.initiative_id) == bindparam("initiative_id"))
+    .order_by(col(Participant.id))
+)
+INSERT_PARTICIPANT = _insert_all(Participant)
+UPDATE_PARTICIPANT = Prepared(
+    update(Participant)
+    .where(
+        col(Participant.initiative_id) == bindparam("row_id"),
+        col(Participant.municipality) == bindparam("row_municipality"),
+    )
+    .values(
+        status=bindparam("new_status"),
+        data=bindparam("new_data", type_=_table(Participant).c.data.type),
+        updated_at=bindparam("now", type_=_table(Participant).c.updated_at.type),
+    )
+)
+
+INSERT_EVENT = _insert_all(Event, returning_id=True)
+
+_live = or_(*(col(Deadline.status) == status for status in LIVE_DEADLINE))
+CANCEL_REMINDERS = Prepared(
+    update(Reminder)
+    .where(
+        col(Reminder.deadline_id).in_(
+            select(col(Deadline.id)).where(
+                col(Deadline.initiative_id) == bindparam("initiative_id"),
+                col(Deadline.state) == bindparam("state"),
+                _live,
+            )
+        ),
+        col(Reminder.sent_at).is_(None),
+    )
+    .values(cancelled=True)
+)
+CLOSE_DEADLINES = Prepared(
+    update(Deadline)
+    .where(
+        col(Deadline.initiative_id) == bindparam("initiative_id"),
+        col(Deadline.state) == bindparam("state"),
+        _live,
+    )
+    .values(status="met", closed_at=bindparam("now", type_=_table(Deadline).c.closed_at.type))
+)
+INSERT_DEADLINE = _insert_all(Deadline, returning_id=True)
+INSERT_REMINDER = _insert_all(Reminder)
+
+INSERT_OUTBOX = _insert_all(OutboxMessage)
+
+_recipients: dict[int | None, Prepared] = {}
+
+
+def recipients_query(scopes: int | None) -> Prepared:
+    """Active users with role `role` (and, unless `scopes` is None, one of `scope0` … `scopeN`)
+    who have not switched e-mail off: one statement per number of scopes, prepared once."""
+    found = _recipients.get(scopes)
+    if found is None:
+        query = (
+            select(col(User.id), col(User.name), col(User.email))
+            .join(RoleGrantRow, col(RoleGrantRow.user_id) == col(User.id))
+            .where(
+                col(RoleGrantRow.role) == bindparam("role"),
+                col(User.active).is_(True),
+                or_(col(User.email_notifications).is_(None), col(User.email_notifications).is_(True)),
+            )
+            .order_by(col(User.id))
+        )
+        if scopes is not None:
+            query = query.where(
+                or_(*(col(RoleGrantRow.scope) == bindparam(f"scope{n}") for n in range(scopes)))
+            )
+        found = _recipients[scopes] = Prepared(query)
+    return found
