@@ -8,6 +8,7 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import timedelta
 from enum import StrEnum
+from functools import cached_property
 from typing import TYPE_CHECKING, Any
 
 from pydantic import BaseModel
@@ -178,7 +179,23 @@ class Flow:
         return self.states[name]
 
     def transition(self, trigger: str) -> Transition | None:
-        return next((t for t in self.transitions if t.trigger == trigger), None)
+        return self._by_trigger.get(trigger)
 
     def from_state(self, state: str) -> list[Transition]:
-        return [t for t in self.transitions if any(s.name == state for s in t.sources)]
+        return list(self._by_source.get(state, ()))
+
+    # Indexes built on first use: every step asks these, a flow never changes once loaded.
+    @cached_property
+    def _by_trigger(self) -> dict[str, Transition]:
+        found: dict[str, Transition] = {}
+        for t in self.transitions:
+            found.setdefault(t.trigger, t)  # the first declaration wins, as before
+        return found
+
+    @cached_property
+    def _by_source(self) -> dict[str, tuple[Transition, ...]]:
+        found: dict[str, list[Transition]] = {}
+        for t in self.transitions:
+            for name in dict.fromkeys(s.name for s in t.sources):
+                found.setdefault(name, []).append(t)
+        return {name: tuple(ts) for name, ts in found.items()}
