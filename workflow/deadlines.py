@@ -18,25 +18,24 @@ from dataclasses import asdict, dataclass
 from datetime import UTC, datetime
 from typing import Any, NamedTuple
 
-from sqlalchemy import ARRAY, Integer, any_, func, insert, literal, update
+from sqlalchemy import ARRAY, Integer, any_, func, literal, update
 from sqlmodel import Session, col, select
 
 from workflow.calendar import local_date
 from workflow.context import InitiativeView, ParticipantView
 from workflow.db import Database
 from workflow.definition import DeadlinePolicy, Flow
-from workflow.engine import LIVE_DEADLINE, Engine
+from workflow.engine import LIVE_DEADLINE, Engine, StepEvent, StepRow
 from workflow.models import (
     Deadline,
-    Event,
     Initiative,
-    OutboxMessage,
     Participant,
     Reminder,
     WorkingGroupMember,
 )
 from workflow.outbox import Recipient, freeze, queued_message, recipients
 from workflow.roles import Audience
+from workflow.statements import INITIATIVE_COLUMNS, INSERT_OUTBOX
 
 OWNER = (col(Initiative.id), col(Initiative.state))  # enough to claim; the rest when rendering
 REMINDER_TRIGGER = "deadline_reminder"  # the trigger name message contexts carry for a reminder
@@ -114,9 +113,9 @@ class _Batch:
         """One multi-row insert for the whole batch instead of one statement per message."""
         if self._outbox:
             now = self.now
-            rows = [{**values, "status": "pending", "attempts": 0, "next_attempt_at": now,
-                     "last_error": "", "created_at": now} for values in self._outbox]
-            self.session.exec(insert(OutboxMessage), params=rows)
+            INSERT_OUTBOX.many(self.session, [
+                {**values, "next_attempt_at": now, "created_at": now} for values in self._outbox
+            ])
             self._outbox = []
 
     def result(self) -> SweepResult:
@@ -289,7 +288,7 @@ class _Batch:
         query = update(Deadline).where(self._among(col(Deadline.id), deadline_ids)).values(**values)
         self.session.exec(query.execution_options(synchronize_session=False))
 
-    def _policy(self, row: Initiative, deadline: Deadline) -> tuple[Flow, DeadlinePolicy] | None:
+    def _policy(self, row: StepRow, deadline: Deadline) -> tuple[Flow, DeadlinePolicy] | None:
         spec = self.engine.registry.get(row.flow, row.flow_version)
         state = spec.states.get(deadline.state)
         if state is None or state.deadline is None:
@@ -300,20 +299,24 @@ class _Batch:
         self,
         spec: Flow,
         policy: DeadlinePolicy,
-        row: Initiative,
+        row: StepRow,
         view: InitiativeView,
         deadline: Deadline,
         trigger: str,
     ) -> dict[str, Any]:
         # Not added to the session: a reminder changes no initiative, so it is no event of its own.
-        occasion = Event(
+        occasion = StepEvent(
+            id=0,
             initiative_id=_id(row),
             version=row.version,
             at=self.now,
+            actor_id=None,
             actor_name=self.engine.registry.region.system_actor_label,
             trigger=trigger,
             from_state=row.state,
             to_state=row.state,
+            data={},
+            comment="",
         )
         context = self.engine.message_context(self.session, spec, row, view, occasion, deadline)
         context["announce_deadline"] = False  # the calendar item went out with the announcement
@@ -322,7 +325,7 @@ class _Batch:
 
     def _send(
         self,
-        row: Initiative,
+        row: StepRow,
         view: InitiativeView,
         audiences: Iterable[Audience],
         template: str,
@@ -355,14 +358,16 @@ class _Batch:
             self._people[key] = [p for _, p in recipients(self.session, [audience], view, None)]
         return self._people[key]
 
-    def _initiatives(self, ids: Sequence[int]) -> dict[int, Initiative]:
+    def _initiatives(self, ids: Sequence[int]) -> dict[int, StepRow]:
         """The full rows, loaded only when messages are rendered (their JSON is costly to load)."""
         if not ids:
             return {}
-        query = select(Initiative).where(col(Initiative.id).in_(sorted(set(ids))))
-        return {_id(row): row for row in self.session.exec(query)}
+        columns = [getattr(Initiative, name) for name in INITIATIVE_COLUMNS]
+        query = select(*columns).where(col(Initiative.id).in_(sorted(set(ids))))
+        rows = (StepRow(*values) for values in self.session.execute(query))
+        return {row.id: row for row in rows}
 
-    def _views(self, rows: Sequence[Initiative]) -> dict[int, InitiativeView]:
+    def _views(self, rows: Sequence[StepRow]) -> dict[int, InitiativeView]:
         """Working copies of many initiatives with two queries, not two per initiative."""
         ids = sorted({_id(r) for r in rows})
         participants: dict[int, dict[str, ParticipantView]] = defaultdict(dict)

@@ -62,18 +62,18 @@ class Prepared:
         return found
 
     def _params(self, compiled: _Compiled, values: Mapping[str, Any]) -> Any:
-        defaults = compiled.defaults
+        fill, defaults = self.fill, compiled.defaults
         converted = {}
         for name, proc in compiled.binds.items():
             if name in values:
                 value = values[name]
-            elif name in self.fill:
-                value = self.fill[name]()
+            elif name in fill:
+                value = fill[name]()
             else:
                 value = defaults[name]
-            converted[name] = proc(value) if proc is not None else value
+            converted[name] = value if proc is None else proc(value)
         if compiled.order is not None:
-            return tuple(converted[name] for name in compiled.order)
+            return [converted[name] for name in compiled.order]
         return converted
 
     def run(self, session: Session, values: Mapping[str, Any] | None = None) -> Any:
