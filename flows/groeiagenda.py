@@ -5,7 +5,28 @@ geagendeerd t.b.v. meervoudig lokale samenwerking?": states, then steps in proce
 then the guards and effects they use.
 """
 
-from flows import inputs
+from sqlmodel import Session
+
+from flows import council_tracks, inputs
+from flows.common import (
+    accountability_steps,
+    agreements,
+    complete_step,
+    completed,
+    elaboration,
+    executing,
+    join_step,
+    leave_step,
+    open_joint_decision,
+    record_agreements_step,
+    record_decision,
+    record_reason,
+    start_elaboration_step,
+    stop_step,
+    stopped,
+    withdraw_step,
+    withdrawn,
+)
 from flows.roles import (
     COLLEGE,
     GROUP_COLLEGES,
@@ -16,6 +37,8 @@ from flows.roles import (
     SUBMITTING_FACTION,
     UNDECIDED_COLLEGES,
 )
+from workflow import frameworks
+from workflow.calendar import local_date
 from workflow.context import InitiativeView, TransitionContext
 from workflow.definition import (
     DateFromInput,
@@ -56,6 +79,20 @@ submitted = State(
     help="De fractie heeft het voorstel ingediend; de griffie legt vast hoe de raad het "
     "aan het college meegeeft (motie of toezegging).",
 )
+council_tracks_open = State(
+    "Bij de raden van de mede-indieners", WAITING,
+    # Each co-submitting council deals with the proposal; only the griffies whose council has
+    # not decided yet are reminded. Nothing moves on until every council has dealt with it.
+    deadline=DeadlinePolicy(
+        due=Weeks(12), remind=(Days(14), Days(3)),
+        remind_audiences=(council_tracks.PENDING_TRACK_CLERKS,),
+        escalate_to=(SUBMITTING_FACTION,), label="Besluit van elke raad",
+        extend_roles=(HOME_CLERK, SUBMITTING_FACTION),
+    ),
+    help="Fracties uit meer gemeenten dienen het voorstel samen in; de griffie van elke gemeente "
+    "legt het besluit van haar raad vast. Daarna gaat het naar het college, met de gemeenten "
+    "waarvan de raad het aannam.",
+)
 with_college = State(
     "Bij het college", ACTIVE,
     # The college answers an adopted motion or a commitment within 8 weeks. It may announce a
@@ -78,10 +115,6 @@ tabled = State(
     ),
     help="Eerste afweging van haalbaarheid en wenselijkheid, en: wie wil er meedoen?",
 )
-elaboration = State(
-    "In uitwerking", ACTIVE,
-    help="Het voorstel wordt uitgewerkt: aanpak, financiën en planning.",
-)
 go_decision = State(
     "Besluit go/no-go", ACTIVE,
     help="De bestuurlijke werkgroep besluit of het initiatief doorgaat.",
@@ -102,35 +135,11 @@ participant_decisions = State(
     help="Het voorstel past niet in de kaders: elke deelnemende gemeente besluit apart "
     "(college, en waar nodig de raad). Alleen wie instemt gaat door.",
 )
-agreements = State(
-    "Afspraken vastleggen", ACTIVE,
-    help="De deelnemers leggen de afspraken vast (SOK, uitvoeringsovereenkomst, besluit of informeel).",
-)
-executing = State(
-    "In uitvoering", ACTIVE,
-    help="De deelnemende gemeenten voeren het initiatief samen met de werkgroep uit; "
-    "verantwoording loopt via de P&C-cyclus.",
-)
-completed = State("Afgerond", FINAL)
 rejected_by_council = State("Verworpen door de raad", FINAL)
 handled_locally = State("Lokaal afgehandeld", FINAL)
 declined_by_college = State("Afgewezen door het college", FINAL)
-stopped = State("Gestopt", FINAL)
-withdrawn = State("Ingetrokken", FINAL)
 
 # --- guards and effects ---------------------------------------------------------------------
-
-
-def _at_least_two_take_part(ctx: TransitionContext) -> bool:
-    return len(ctx.initiative.participating()) >= 2
-
-
-def _who_takes_part(ctx: TransitionContext) -> str:
-    taking_part = ctx.initiative.participating()
-    return (
-        "Er moeten minstens twee gemeenten meedoen om met de uitwerking te beginnen; "
-        f"nu doen er {len(taking_part)} mee ({', '.join(taking_part) or 'geen'})."
-    )
 
 
 def _is_participant(ctx: TransitionContext) -> bool:
@@ -168,8 +177,10 @@ def _record_council_instrument(ctx: TransitionContext) -> None:
 
 def _route(ctx: TransitionContext) -> None:
     ctx.initiative.data["working_group"] = ctx.value("working_group")
-    # The initiating municipality takes part unless its college later says otherwise.
-    ctx.initiative.set_participant(ctx.initiative.municipality, "joined")
+    # The initiating municipality takes part unless its college later says otherwise; with
+    # joint council tracks, every municipality whose council adopted the proposal.
+    for municipality in council_tracks.joining_municipalities(ctx.initiative):
+        ctx.initiative.set_participant(municipality, "joined")
 
 
 def _record_participation(ctx: TransitionContext) -> None:
@@ -177,49 +188,75 @@ def _record_participation(ctx: TransitionContext) -> None:
     ctx.initiative.set_participant(ctx.value("municipality"), status)
 
 
-def _record_reason(ctx: TransitionContext) -> None:
-    ctx.initiative.data["closing_reason"] = ctx.value("reason", "")
-
-
 def _record_plan(ctx: TransitionContext) -> None:
-    ctx.initiative.data["plan"] = {
+    plan = {
         "approach": ctx.value("approach"),
         "budget": ctx.value("budget"),
         "planning": ctx.value("planning"),
     }
+    plan.update({k: ctx.value(k) for k in ("core_task", "year") if ctx.value(k) is not None})
+    ctx.initiative.data["plan"] = plan
+    # What the frameworks check and the monitor read: core task, budget in cents, year.
+    ctx.initiative.data["core_task"] = ctx.value("core_task")
+    ctx.initiative.data["budget_cents"] = int(ctx.value("budget")) * 100
+    ctx.initiative.data["framework_year"] = ctx.value("year") or local_date(ctx.now).year
+
+
+COMMITTING_STATES = ("agreements", "executing")
+"""Initiatives in these states hold their budget against the task sheet of their theme and year."""
+
+
+def frameworks_lookup(
+    session: Session, view: InitiativeView, lock: bool = True
+) -> frameworks.FrameworksCheck:
+    """The frameworks check of `view`'s plan; in the write path it locks the task sheet row."""
+    return frameworks.check(session, initiative_id=view.id, data=view.data,
+                            committing_states=COMMITTING_STATES, lock=lock)
+
+
+def _fits_frameworks(ctx: TransitionContext) -> bool:
+    if "frameworks" not in ctx.lookups:
+        return True  # listing possible steps outside a transaction: checked when fired
+    return bool(ctx.lookup("frameworks").fits)
+
+
+def _why_not_within_frameworks(ctx: TransitionContext) -> str:
+    problems = " ".join(ctx.lookup("frameworks").problems())
+    return (
+        f"Het plan past niet binnen de kaders: {problems} Kies daarom 'Past niet binnen de "
+        "kaders: apart besluit per gemeente'."
+    )
+
+
+def _record_spending(ctx: TransitionContext) -> None:
+    cents = frameworks.euros_to_cents(ctx.value("amount"))
+    ctx.record["amount_cents"] = cents  # the monitor sums these events: "spent as reported"
+    ctx.initiative.data["spent_cents"] = int(ctx.initiative.data.get("spent_cents") or 0) + cents
 
 
 def _record_shared_date(ctx: TransitionContext) -> None:
     chosen = ctx.value("date")
     ctx.initiative.data["decision_date"] = chosen.isoformat() if chosen else None
+    open_joint_decision(ctx, "participant_decisions")
 
 
 def _record_participant_decision(ctx: TransitionContext) -> None:
-    status = "approved" if ctx.value("decision") == "approve" else "rejected"
+    approved = ctx.value("decision") == "approve"
+    status = "approved" if approved else "rejected"
     ctx.initiative.set_participant(
         ctx.value("municipality"), status,
         decision_date=ctx.value("date").isoformat(),
         council_decision=ctx.value("council_decision", ""),
     )
+    record_decision(ctx, ctx.value("municipality"), status, "for" if approved else "against")
 
 
-def _record_agreements(ctx: TransitionContext) -> None:
-    ctx.initiative.data["agreements"] = {
-        "form": ctx.value("form"),
-        "date": ctx.value("date").isoformat(),
-    }
-
-
-def _record_result(ctx: TransitionContext) -> None:
-    ctx.initiative.data["result"] = ctx.value("result", "")
-
-
-AT_LEAST_TWO = Guard("minstens_twee_deelnemers", _at_least_two_take_part, _who_takes_part)
 IS_PENDING_PARTICIPANT = Guard("deelnemer_zonder_besluit", _is_participant,
                                _not_a_pending_participant)
 ALL_DECIDED = Guard("alle_deelnemers_besloten", _all_decided, "Nog niet alle deelnemers besloten.")
 TWO_APPROVED = Guard("minstens_twee_akkoord", _two_or_more_approved,
                      "Minder dan twee gemeenten stemden in.")
+FITS_FRAMEWORKS = Guard("past_binnen_de_kaders", _fits_frameworks, _why_not_within_frameworks)
 FEWER_THAN_TWO_APPROVED = Guard("minder_dan_twee_akkoord", _fewer_than_two_approved,
                                 "Twee of meer gemeenten stemden in.")
 
@@ -245,6 +282,38 @@ reject_motion = Transition(
     roles=(HOME_CLERK,), requires=inputs.CouncilInput,
     notify=(Notify(SUBMITTING_FACTION, "status_gewijzigd"),),
 )
+add_co_submitter = Transition(
+    "add_co_submitter", (submitted, council_tracks_open), council_tracks_open,
+    "Mede-indienende fractie uit een andere gemeente toevoegen",
+    roles=(SUBMITTING_FACTION,), requires=inputs.CoSubmitterInput,
+    guards=(council_tracks.NEW_CO_SUBMITTER,), effect=council_tracks.add_co_submitter,
+    notify=(Notify(council_tracks.NEW_TRACK_CLERK, "ingediend"),
+            Notify(council_tracks.NEW_CO_SUBMITTING_FACTION, "ingediend"),
+            Notify(HOME_CLERK, "status_gewijzigd")),
+)
+record_council_decision = Transition(
+    "record_council_decision", council_tracks_open, None, "Besluit van de raad vastleggen",
+    roles=(council_tracks.PENDING_TRACK_CLERKS,), requires=inputs.CouncilTrackInput,
+    guards=(council_tracks.PENDING_TRACK,), effect=council_tracks.record_council_decision,
+    actor_scope_field="municipality",
+)
+council_tracks_complete = Transition(
+    "council_tracks_complete", council_tracks_open, with_college,
+    "Alle raden besloten: naar het college",
+    automatic=True, guards=(council_tracks.ALL_COUNCILS_DEALT, council_tracks.SOME_COUNCIL_ADOPTED),
+    effect=council_tracks.close_tracks,
+    notify=(Notify(HOME_COLLEGE, "naar_college"), Notify(council_tracks.ADOPTING_COLLEGES, "naar_college"),
+            Notify(SUBMITTING_FACTION, "status_gewijzigd"),
+            Notify(council_tracks.CO_SUBMITTING_FACTIONS, "status_gewijzigd")),
+)
+council_tracks_rejected = Transition(
+    "council_tracks_rejected", council_tracks_open, rejected_by_council,
+    "Alle raden besloten: door geen raad aangenomen",
+    automatic=True, guards=(council_tracks.ALL_COUNCILS_DEALT, council_tracks.NO_COUNCIL_ADOPTED),
+    effect=council_tracks.close_tracks,
+    notify=(Notify(SUBMITTING_FACTION, "status_gewijzigd"),
+            Notify(council_tracks.CO_SUBMITTING_FACTIONS, "status_gewijzigd")),
+)
 route_to_working_group = Transition(
     "route_to_working_group", with_college, tabled, "Doorgeleiden naar werkgroep",
     roles=(HOME_COLLEGE,), requires=inputs.RoutingInput, effect=_route,
@@ -256,24 +325,19 @@ route_to_working_group = Transition(
 )
 handle_locally = Transition(
     "handle_locally", with_college, handled_locally, "Lokaal afhandelen",
-    roles=(HOME_COLLEGE,), requires=inputs.ReasonInput, effect=_record_reason,
+    roles=(HOME_COLLEGE,), requires=inputs.ReasonInput, effect=record_reason,
     notify=(Notify(SUBMITTING_FACTION, "status_gewijzigd"), Notify(HOME_CLERK, "status_gewijzigd")),
 )
 decline = Transition(
     "decline", with_college, declined_by_college, "Afwijzen met redenen",
-    roles=(HOME_COLLEGE,), requires=inputs.ReasonInput, effect=_record_reason,
+    roles=(HOME_COLLEGE,), requires=inputs.ReasonInput, effect=record_reason,
     notify=(Notify(SUBMITTING_FACTION, "status_gewijzigd"), Notify(HOME_CLERK, "status_gewijzigd")),
 )
 record_participation = Transition(
     "record_participation", tabled, None, "Deelname vastleggen (meedoen of afzien)",
     roles=(GROUP_SECRETARY,), requires=inputs.ParticipationInput, effect=_record_participation,
 )
-start_elaboration = Transition(
-    "start_elaboration", tabled, elaboration, "Uitwerking starten",
-    roles=(GROUP_SECRETARY,), guards=(AT_LEAST_TWO,),
-    notify=(Notify(PARTICIPATING_COLLEGES, "status_gewijzigd"),
-            Notify(SUBMITTING_FACTION, "status_gewijzigd")),
-)
+start_elaboration = start_elaboration_step(tabled, coordinator=GROUP_SECRETARY)
 submit_plan = Transition(
     "submit_plan", elaboration, go_decision, "Uitwerking indienen",
     roles=(GROUP_SECRETARY,), requires=inputs.PlanInput, effect=_record_plan,
@@ -286,12 +350,14 @@ decide_go = Transition(
 )
 decide_no_go = Transition(
     "decide_no_go", go_decision, stopped, "Besluit: no-go",
-    roles=(GROUP_SECRETARY,), requires=inputs.ReasonInput, effect=_record_reason,
+    roles=(GROUP_SECRETARY,), requires=inputs.ReasonInput, effect=record_reason,
     notify=(Notify(PARTICIPATING_COLLEGES, "no_go"), Notify(SUBMITTING_FACTION, "no_go")),
 )
 confirm_fits_frameworks = Transition(
     "confirm_fits_frameworks", frameworks_check, agreements, "Past binnen de kaders",
-    roles=(GROUP_SECRETARY,),
+    roles=(GROUP_SECRETARY,), guards=(FITS_FRAMEWORKS,),
+    help="De secretaris bevestigt dat het plan inhoudelijk past; de kernopgave moet in het "
+    "opgaveblad staan en de begroting binnen wat er van het budget over is.",
     notify=(Notify(PARTICIPATING_COLLEGES, "status_gewijzigd"),),
 )
 require_participant_decisions = Transition(
@@ -324,35 +390,42 @@ decisions_insufficient = Transition(
     notify=(Notify(GROUP_SECRETARY, "status_gewijzigd"),
             Notify(SUBMITTING_FACTION, "status_gewijzigd")),
 )
-record_agreements = Transition(
-    "record_agreements", agreements, executing, "Afspraken vastgelegd",
-    roles=(GROUP_SECRETARY,), requires=inputs.AgreementsInput, effect=_record_agreements,
-    notify=(Notify(PARTICIPATING_COLLEGES, "status_gewijzigd"),
-            Notify(SUBMITTING_FACTION, "status_gewijzigd")),
+record_agreements = record_agreements_step(coordinator=GROUP_SECRETARY)
+report_spending = Transition(
+    "report_spending", executing, None, "Uitgaven melden",
+    roles=(GROUP_SECRETARY,), requires=inputs.SpendingInput, effect=_record_spending,
 )
-complete = Transition(
-    "complete", executing, completed, "Afronden",
-    roles=(GROUP_SECRETARY,), requires=inputs.CompleteInput, effect=_record_result,
-    notify=(Notify(PARTICIPATING_COLLEGES, "afgerond"), Notify(SUBMITTING_FACTION, "afgerond")),
-)
-stop = Transition(
-    "stop",
+complete = complete_step(coordinator=GROUP_SECRETARY)
+stop = stop_step(
     (tabled, elaboration, go_decision, frameworks_check, participant_decisions, agreements,
      executing),
-    stopped, "Stoppen",
-    roles=(GROUP_SECRETARY,), requires=inputs.ReasonInput, effect=_record_reason,
-    notify=(Notify(PARTICIPATING_COLLEGES, "status_gewijzigd"),
-            Notify(SUBMITTING_FACTION, "status_gewijzigd")),
+    coordinator=GROUP_SECRETARY,
 )
-withdraw = Transition(
-    "withdraw", (submitted, with_college, tabled, elaboration), withdrawn, "Intrekken",
-    roles=(SUBMITTING_FACTION,), requires=inputs.OptionalReasonInput, effect=_record_reason,
-    notify=(Notify(HOME_CLERK, "ingetrokken"), Notify(HOME_COLLEGE, "ingetrokken"),
-            Notify(GROUP_SECRETARY, "ingetrokken")),
+withdraw = withdraw_step((submitted, council_tracks_open, with_college, tabled, elaboration),
+                         also_notify=(GROUP_SECRETARY,))
+
+# Joining from the table up to the agreements; leaving also during execution.
+join = join_step(
+    (tabled, elaboration, go_decision, frameworks_check, participant_decisions, agreements),
+    coordinator=GROUP_SECRETARY,
 )
+leave = leave_step(
+    (tabled, elaboration, go_decision, frameworks_check, participant_decisions, agreements,
+     executing),
+    coordinator=GROUP_SECRETARY,
+)
+set_accountability, set_portfolio_holder = accountability_steps(
+    (with_college, tabled, elaboration, go_decision, frameworks_check, participant_decisions,
+     agreements, executing),
+    coordinator=GROUP_SECRETARY,
+)
+
+COUNCIL_STATES = ("council_tracks",)
+"""The states of the joint council tracks (a flow without a council step leaves them out)."""
 
 STATES = {
     "submitted": submitted,
+    "council_tracks": council_tracks_open,
     "with_college": with_college,
     "tabled": tabled,
     "elaboration": elaboration,
@@ -371,10 +444,12 @@ STATES = {
 
 TRANSITIONS = (
     submit, adopt_motion, record_commitment, reject_motion,
+    add_co_submitter, record_council_decision, council_tracks_complete, council_tracks_rejected,
     route_to_working_group, handle_locally, decline,
     record_participation, start_elaboration, submit_plan, decide_go, decide_no_go,
     confirm_fits_frameworks, require_participant_decisions, record_participant_decision,
-    decisions_complete, decisions_insufficient, record_agreements, complete, stop, withdraw,
+    decisions_complete, decisions_insufficient, record_agreements, report_spending, complete, stop, withdraw,
+    join, leave, set_accountability, set_portfolio_holder,
 )
 
 

@@ -1,11 +1,12 @@
-"""Reference data: the Drechtsteden municipalities and partners, Groeiagenda themes, working groups.
+"""Reference data: the Drechtsteden municipalities and partners, Groeiagenda themes, working groups,
+and the yearly task sheets (opgavebladen) with their core tasks and budgets.
 
 `seed` inserts what is missing and leaves edited rows alone, so it can run on every upgrade.
 """
 
-from sqlmodel import Session
+from sqlmodel import Session, select
 
-from workflow.models import Municipality, Theme, WorkingGroup, WorkingGroupMember
+from workflow.models import CoreTask, Municipality, TaskSheet, Theme, WorkingGroup, WorkingGroupMember
 
 DRECHTSTEDEN = "Drechtsteden"
 
@@ -33,6 +34,47 @@ THEMES: tuple[tuple[str, str], ...] = (
 
 DRECHTSTEDEN_SLUGS = tuple(m[0] for m in MUNICIPALITIES if m[3] == DRECHTSTEDEN)
 
+# The opgavebladen the councils adopt each year: per theme its core tasks (code, name) and the
+# budget in euros the working group may commit without asking the councils again.
+CORE_TASKS: dict[str, tuple[tuple[str, str], ...]] = {
+    "bouwen-en-wonen": (
+        ("BW-1", "Versnellen van de woningbouw volgens de regionale woningbouwafspraken"),
+        ("BW-2", "Betaalbare woningen voor starters en middeninkomens"),
+        ("BW-3", "Wonen met zorg: huisvesting voor ouderen en kwetsbare inwoners"),
+        ("BW-4", "Herstructurering en verduurzaming van de bestaande woningvoorraad"),
+    ),
+    "economie-en-werken": (
+        ("EW-1", "Leerwerkakkoord: arbeidsmarkt en leven lang ontwikkelen"),
+        ("EW-2", "Maritieme maakindustrie en innovatie"),
+        ("EW-3", "Werklocaties en toekomstbestendige bedrijventerreinen"),
+        ("EW-4", "Vestigingsklimaat en acquisitie"),
+    ),
+    "bereikbaarheid": (
+        ("BE-1", "Regionaal fietsnetwerk en snelfietsroutes"),
+        ("BE-2", "Openbaar vervoer en knooppunten"),
+        ("BE-3", "Waterbus en vervoer over water"),
+        ("BE-4", "Doorstroming op de A15, A16 en N3"),
+    ),
+    "energie": (
+        ("EN-1", "Regionale Energiestrategie: grootschalige opwek van duurzame energie"),
+        ("EN-2", "Warmtetransitie en het warmtenet Drechtsteden"),
+        ("EN-3", "Netcongestie en energie-infrastructuur"),
+        ("EN-4", "Energiebesparing bij woningen en bedrijven"),
+    ),
+}
+
+# Budget per theme and year, in euros (whole euros; stored as cents).
+BUDGETS: dict[tuple[str, int], int] = {
+    ("bouwen-en-wonen", 2026): 1_850_000,
+    ("bouwen-en-wonen", 2027): 2_100_000,
+    ("economie-en-werken", 2026): 1_200_000,
+    ("economie-en-werken", 2027): 1_350_000,
+    ("bereikbaarheid", 2026): 2_400_000,
+    ("bereikbaarheid", 2027): 2_600_000,
+    ("energie", 2026): 1_600_000,
+    ("energie", 2027): 1_900_000,
+}
+
 
 def seed(session: Session) -> dict[str, int]:
     """Add the reference rows that are missing; returns how many of each kind were added."""
@@ -54,4 +96,31 @@ def seed(session: Session) -> dict[str, int]:
                 session.add(WorkingGroupMember(working_group_slug=slug, municipality_slug=member))
             added["werkgroepen"] += 1
     session.flush()
+    _seed_task_sheets(session, added)
     return added
+
+
+def _seed_task_sheets(session: Session, added: dict[str, int]) -> None:
+    added.setdefault("opgavebladen", 0)
+    added.setdefault("kernopgaven", 0)
+    for (theme, year), euros in BUDGETS.items():
+        sheet = session.exec(
+            select(TaskSheet).where(TaskSheet.theme_slug == theme, TaskSheet.year == year)
+        ).first()
+        if sheet is None:
+            sheet = TaskSheet(theme_slug=theme, year=year, budget_cents=euros * 100)
+            session.add(sheet)
+            session.flush()
+            added["opgavebladen"] += 1
+        known = set(session.exec(select(CoreTask.code).where(CoreTask.task_sheet_id == sheet.id)))
+        for code, name in CORE_TASKS[theme]:
+            if code not in known:
+                session.add(CoreTask(task_sheet_id=_sheet_id(sheet), code=code, name=name))
+                added["kernopgaven"] += 1
+    session.flush()
+
+
+def _sheet_id(sheet: TaskSheet) -> int:
+    if sheet.id is None:  # flushed above; this guards our own mistakes
+        raise RuntimeError("task sheet has no id yet")
+    return sheet.id

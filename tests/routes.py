@@ -15,7 +15,9 @@ PATH_TO = (
     "participant_decisions",
 )
 
-PLAN = {"approach": "Gezamenlijke aanpak", "budget": 250000, "planning": "Q1-Q4 2027"}
+# Names a core task of the 2027 opgaveblad of Bouwen en Wonen and fits its budget.
+PLAN = {"approach": "Gezamenlijke aanpak", "budget": 250000, "planning": "Q1-Q4 2027",
+        "core_task": "BW-2", "year": 2027}
 
 
 def submit(engine: Engine, people: People, title: str = "Starterswoningen in de regio") -> int:

@@ -46,7 +46,7 @@ def test_trigger_from_the_wrong_state(app, engine, people, tabled):
     assert (
         "'Besluit: go' kan niet in de status 'Geagendeerd in de werkgroep'. Mogelijk in de status "
         "'Geagendeerd in de werkgroep': record_participation (Deelname vastleggen (meedoen of "
-        "afzien)), stop (Stoppen)."
+        "afzien)), stop (Stoppen), set_accountability (Bestuurlijk trekker en penvoerder vastleggen)."
     ) == err.value.message
     assert before == counts(app)
 
@@ -240,7 +240,9 @@ def test_permission_denied_on_submit_for_secretary(app, engine, people):
 def test_submit_on_unknown_flow(app, engine, people):
     with pytest.raises(NotFound) as err:
         engine.submit(actor=people["fractie_sliedrecht"], flow="onbekend", data={})
-    assert "Onbekend proces 'onbekend'. Bekende processen: groeiagenda." == err.value.message
+    assert "Onbekend proces 'onbekend'. Bekende processen: coalitie, groeiagenda, samenleving." == (
+        err.value.message
+    )
 
 
 def test_submit_helper_still_works(app, engine, people):

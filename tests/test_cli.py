@@ -40,7 +40,8 @@ def to_frameworks_check(run):
     fire(run, iid, "record_participation", "secretaris_wonen", "municipality=dordrecht", "choice=join")
     fire(run, iid, "record_participation", "secretaris_wonen", "municipality=papendrecht", "choice=join")
     fire(run, iid, "start_elaboration", "secretaris_wonen")
-    fire(run, iid, "submit_plan", "secretaris_wonen", "approach=Samen", "budget=250000", "planning=2027")
+    fire(run, iid, "submit_plan", "secretaris_wonen", "approach=Samen", "budget=250000", "planning=2027",
+         "core_task=BW-2", "year=2027")
     fire(run, iid, "decide_go", "secretaris_wonen")
     return iid
 

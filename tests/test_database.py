@@ -51,6 +51,6 @@ def test_seed_keeps_edits(app):
     with app.db.write() as s:
         m = s.get(Municipality, "sliedrecht")
         m.inhabitants = 26_123
-    assert {"gemeenten": 0, "thema's": 0, "werkgroepen": 0} == services.seed_reference(app.db, app.registry)
+    assert {"gemeenten": 0, "thema's": 0, "werkgroepen": 0, "opgavebladen": 0, "kernopgaven": 0} == services.seed_reference(app.db, app.registry)
     with app.db.read() as s:
         assert 26_123 == s.get(Municipality, "sliedrecht").inhabitants

@@ -108,16 +108,21 @@ def test_a_college_decides_only_for_its_own_municipality(app, engine, people):
 
 def test_what_may_this_actor_do_now(app, engine, people):
     iid = _at(engine, people, "tabled+")
-    assert ["record_participation", "start_elaboration", "stop"] == sorted(
+    assert ["record_participation", "set_accountability", "start_elaboration", "stop"] == sorted(
         engine.allowed_triggers(iid, people["secretaris_wonen"])
     )
     assert ["withdraw"] == engine.allowed_triggers(iid, people["fractie_sliedrecht"])
-    for who in ("secretaris_energie", "college_sliedrecht", "regiekamer", "admin"):
+    # A participating college may at any time leave or name who answers for it in its council;
+    # "join" is offered to every college and refused with a reason for one that takes part.
+    assert ["join", "leave", "set_accountability", "set_portfolio_holder"] == sorted(
+        engine.allowed_triggers(iid, people["college_sliedrecht"])
+    )
+    for who in ("secretaris_energie", "regiekamer", "admin"):
         assert [] == engine.allowed_triggers(iid, people[who])
 
 
 def test_a_blocked_guard_is_not_offered(app, engine, people):
     iid = drive(engine, people, "tabled")  # only Sliedrecht takes part
-    assert ["record_participation", "stop"] == sorted(
+    assert ["record_participation", "set_accountability", "stop"] == sorted(
         engine.allowed_triggers(iid, people["secretaris_wonen"])
     )

@@ -1,7 +1,8 @@
 """Decision rules for votes of several parties: consensus, majority, or weighted with a bloc cap.
 
-Pure arithmetic with exact fractions; the outcome carries every number it was decided on, so
-it can be shown with the result and stored in the event.
+Pure integer arithmetic: weights are whole inhabitants, shares exact fractions of integers
+(never floats). The outcome carries every number it was decided on, so it can be shown with
+the result and stored in the event.
 """
 
 from collections.abc import Mapping
@@ -124,10 +125,10 @@ def _weighted(
     passed = share > Fraction(1, 2)
     limited = sorted(b for b, s in scale.items() if s != 1)
     summary = (
-        f"Gewogen naar inwonertal: {_pct(share)} van het uitgebrachte gewicht stemde voor "
+        f"Gewogen naar inwonertal: {percent(share)} van het uitgebrachte gewicht stemde voor "
         f"(nodig: meer dan 50%); {'aangenomen' if passed else 'verworpen'}."
         + (
-            f" Het blok {', '.join(limited)} telt voor ten hoogste {_pct(cap)} mee."
+            f" Het blok {', '.join(limited)} telt voor ten hoogste {percent(cap)} mee."
             if limited
             else ""
         )
@@ -135,7 +136,7 @@ def _weighted(
     details = {
         "cap": str(cap),
         "share_for": str(share),
-        "share_for_percent": _pct(share),
+        "share_for_percent": percent(share),
         "raw_weights": {p: int(w) for p, w in raw.items()},
         "blocs": {p: blocs[p] for p in raw},
         "bloc_weights": {b: str(w) for b, w in bloc_weight.items()},
@@ -170,5 +171,7 @@ def _labels(cast: Mapping[str, Vote]) -> dict[str, str]:
     return {p: v.value for p, v in sorted(cast.items())}
 
 
-def _pct(value: Fraction) -> str:
-    return f"{float(value) * 100:.1f}%".replace(".", ",")
+def percent(value: Fraction) -> str:
+    """`72,2%`: rounded half up to a tenth of a percent in integers, never through a float."""
+    tenths = (value.numerator * 2000 + value.denominator) // (2 * value.denominator)
+    return f"{tenths // 10},{tenths % 10}%"

@@ -132,6 +132,9 @@ class Transition:
     effect: Effect | None = None
     notify: Sequence[Notify] = ()
     automatic: bool = False  # fired by the engine after any step, when its guards hold
+    # A step that may be taken at any time but that nobody waits for (joining, leaving, naming
+    # people): offered on the initiative, not listed as waiting on the actor.
+    optional: bool = False
     help: str = ""
     actor_scope_field: str | None = None  # input field filled from the actor's own scope
 

@@ -11,7 +11,9 @@ def to_mermaid(flow: Flow, *, current: str | None = None) -> str:
     start = flow.start
     lines.append(f"    [*] --> {flow.initial.name}: {_text(start.label)}{_roles(start)}")
     for t in flow.transitions:
-        if t.source is None:
+        # Optional side steps (joining, leaving, naming people) are possible in many states and
+        # would add a loop to each; the diagram shows the path, the step lists show them all.
+        if t.source is None or t.optional:
             continue
         for source in t.sources:
             dest = t.dest.name if t.dest else source.name

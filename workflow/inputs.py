@@ -17,6 +17,24 @@ class Ref:
     table: str
 
 
+@dataclass(frozen=True)
+class Personal:
+    """Marks an input field that names a person: `Annotated[str, Personal()]`.
+
+    The event keeps it (the audit trail must), but open-data exports leave it out.
+    """
+
+
+def personal_fields(model: type[BaseModel] | None) -> frozenset[str]:
+    """Names of the fields of `model` marked `Personal`."""
+    if model is None:
+        return frozenset()
+    return frozenset(
+        name for name, info in model.model_fields.items()
+        if any(isinstance(meta, Personal) for meta in info.metadata)
+    )
+
+
 def validate_input(model: type[BaseModel] | None, raw: Mapping[str, Any]) -> BaseModel | None:
     """The validated input, or `InvalidInput` naming every wrong, missing or unknown field."""
     if model is None:

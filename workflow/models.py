@@ -6,7 +6,7 @@ No `from __future__ import annotations` here: SQLModel reads the annotations at 
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import JSON, Column, Index, String, UniqueConstraint
+from sqlalchemy import JSON, Column, Index, String, Text, UniqueConstraint, text
 from sqlalchemy.ext.mutable import MutableDict, MutableList
 from sqlmodel import Field, SQLModel
 
@@ -91,7 +91,13 @@ class RoleGrantRow(SQLModel, table=True):
 
 
 class Initiative(SQLModel, table=True):
-    __table_args__ = (Index("ix_initiative_flow_state", "flow", "state"),)
+    __table_args__ = (
+        Index("ix_initiative_flow_state", "flow", "state"),
+        Index("ix_initiative_state", "state"),  # the list's state filter (0004)
+        Index("ix_initiative_submitted_by", "submitted_by"),  # "what I follow": own proposals (0004)
+        # The inbox's candidates as (id, version) from the index alone (0004).
+        Index("ix_initiative_inbox", "flow", "flow_version", "state", "version"),
+    )
 
     id: int | None = Field(default=None, primary_key=True)
     flow: str = Field(max_length=64)
@@ -106,10 +112,16 @@ class Initiative(SQLModel, table=True):
     data: dict[str, Any] = _json_dict()
     created_at: datetime = Field(default_factory=utcnow)
     updated_at: datetime = Field(default_factory=utcnow)
+    # Shown on the public page? None follows the default rule (public once the council adopted
+    # the motion or recorded the commitment); the submitter and the college may set it (0006).
+    public: bool | None = Field(default=None, nullable=True)
 
 
 class Participant(SQLModel, table=True):
-    __table_args__ = (UniqueConstraint("initiative_id", "municipality"),)
+    __table_args__ = (
+        UniqueConstraint("initiative_id", "municipality"),
+        Index("ix_participant_municipality", "municipality", "initiative_id"),  # list filter (0004)
+    )
 
     id: int | None = Field(default=None, primary_key=True)
     initiative_id: int = Field(foreign_key="initiative.id", index=True)
@@ -141,7 +153,10 @@ class Event(SQLModel, table=True):
 class Deadline(SQLModel, table=True):
     """A due date attached to an initiative while it is in `state`."""
 
-    __table_args__ = (Index("ix_deadline_open_due", "status", "due_at"),)
+    __table_args__ = (
+        Index("ix_deadline_open_due", "status", "due_at"),
+        Index("ix_deadline_initiative_open", "initiative_id", "status", "due_at"),  # pages (0004)
+    )
 
     id: int | None = Field(default=None, primary_key=True)
     initiative_id: int = Field(foreign_key="initiative.id", index=True)
@@ -174,7 +189,12 @@ class Reminder(SQLModel, table=True):
 
 
 class OutboxMessage(SQLModel, table=True):
-    """One email to one recipient, rendered in the write path's transaction; sent after commit."""
+    """One email to one recipient, fixed in the write path's transaction; sent after commit.
+
+    The write path stores the template's values as they were at that moment (`context`, frozen
+    JSON) with the recipient; the sender renders the text and HTML when it sends and keeps them
+    here. What the mail says is decided in the transaction; only its typesetting happens later.
+    """
 
     __tablename__ = "outbox_message"
     __table_args__ = (Index("ix_outbox_pending", "status", "next_attempt_at"),)
@@ -185,9 +205,12 @@ class OutboxMessage(SQLModel, table=True):
     event_id: int | None = Field(default=None, foreign_key="event.id")
     template: str = Field(max_length=120)
     recipient: str = Field(max_length=254)
-    subject: str = Field(max_length=400)
-    body_text: str
-    body_html: str
+    recipient_name: str = Field(default="", max_length=160)
+    audience: str = Field(default="", max_length=200)  # why this person receives it, in Dutch
+    context: str | None = Field(default=None, sa_column=Column(Text, nullable=True))
+    subject: str = Field(default="", max_length=400)  # empty until rendered by the sender
+    body_text: str = ""
+    body_html: str = ""
     attachments: list[dict[str, Any]] = _json_list()  # {filename, content_type, content}
     status: str = Field(default="pending", max_length=16)  # pending|sending|sent|failed|dismissed
     attempts: int = 0
@@ -278,3 +301,69 @@ class Follow(SQLModel, table=True):
     user_id: int = Field(foreign_key="user_account.id", primary_key=True)
     initiative_id: int = Field(foreign_key="initiative.id", primary_key=True, index=True)
     created_at: datetime = Field(default_factory=utcnow)
+
+
+# --- frameworks: yearly task sheets with their core tasks and budget -------------------------
+
+
+class TaskSheet(SQLModel, table=True):
+    """The frameworks the councils set for one theme and year: its core tasks and budget.
+
+    Its row is also the lock that serialises budget commitments per theme and year.
+    """
+
+    __tablename__ = "task_sheet"
+    __table_args__ = (UniqueConstraint("theme_slug", "year"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    theme_slug: str = Field(foreign_key="theme.slug", max_length=64)
+    year: int
+    budget_cents: int  # integer cents: budget arithmetic never uses floats
+
+
+class CoreTask(SQLModel, table=True):
+    """One core task (kernopgave) of a task sheet, named by a short code plans refer to."""
+
+    __tablename__ = "core_task"
+    __table_args__ = (UniqueConstraint("task_sheet_id", "code"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    task_sheet_id: int = Field(foreign_key="task_sheet.id")
+    code: str = Field(max_length=64)
+    name: str = Field(max_length=300)
+
+
+# --- monitor: personal calendar feeds (0006) ---------------------------------------------------
+
+
+class CalendarFeed(SQLModel, table=True):
+    """A user's secret iCalendar URL; only the SHA-256 of its token is kept, revocable."""
+
+    __tablename__ = "calendar_feed"
+
+    id: int | None = Field(default=None, primary_key=True)
+    user_id: int = Field(foreign_key="user_account.id", index=True)
+    token_hash: str = Field(max_length=64, sa_column_kwargs={"unique": True})
+    created_at: datetime = Field(default_factory=utcnow)
+    revoked_at: datetime | None = None
+
+
+# The monitor's reads of the event log (0006, workflow/monitor_queries.py): partial indexes, so a
+# year's report reads the period and one entry per initiative instead of the whole log. The state
+# changes, with every column the monitor reads from them:
+Index(
+    "ix_event_move",
+    Event.__table__.c.initiative_id,  # type: ignore[attr-defined]
+    Event.__table__.c.at,  # type: ignore[attr-defined]
+    Event.__table__.c.id,  # type: ignore[attr-defined]
+    Event.__table__.c.to_state,  # type: ignore[attr-defined]
+    sqlite_where=text("from_state IS NULL OR from_state <> to_state"),
+    postgresql_where=text("from_state IS NULL OR from_state <> to_state"),
+)
+# and the spending reports, by time:
+Index(
+    "ix_event_spending",
+    Event.__table__.c.at,  # type: ignore[attr-defined]
+    sqlite_where=text("trigger = 'report_spending'"),
+    postgresql_where=text("trigger = 'report_spending'"),
+)

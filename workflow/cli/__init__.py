@@ -7,7 +7,7 @@ Each module of this package registers its own commands.
 
 import typer
 
-from workflow.cli import initiatives, ops, web
+from workflow.cli import decisions, flow_migration, frameworks, initiatives, ops, report, web
 
 app = typer.Typer(
     help="Initiatief: voorstellen voor meervoudig lokale samenwerking, van fractie tot uitvoering.",
@@ -16,8 +16,12 @@ app = typer.Typer(
     pretty_exceptions_enable=False,
 )
 initiatives.register(app)
+decisions.register(app)
 ops.register(app)
 web.register(app)
+report.register(app)
+frameworks.register(app)
+flow_migration.register(app)
 
 
 def main() -> None:

@@ -14,7 +14,10 @@ from workflow.errors import InvalidInput
 initiatives = typer.Typer()
 db_app = typer.Typer(help="Database bijwerken en vullen.", no_args_is_help=True)
 users_app = typer.Typer(help="Gebruikers en hun rollen.", no_args_is_help=True)
-flows_app = typer.Typer(help="Processen (flows) bekijken.", no_args_is_help=True)
+flows_app = typer.Typer(
+    help="Processen (flows) bekijken en lopende initiatieven naar een nieuwe versie overzetten.",
+    no_args_is_help=True,
+)
 
 
 def register(app: typer.Typer) -> None:
