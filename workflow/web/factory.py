@@ -20,6 +20,7 @@ from workflow.errors import WorkflowError
 from workflow.web import api, pages
 from workflow.web.deps import LoginRequired
 from workflow.web.errors import NotAuthenticated
+from workflow.web.pages import calendar_feed, council, monitor, public
 from workflow.web.pages._render import error_page
 from workflow.web.rendering import STATIC_DIR
 
@@ -62,6 +63,8 @@ def create_app(app: App, *, run_scheduler: bool = True) -> FastAPI:
     web.state.static_version = STATIC_VERSION
     web.include_router(api.router)
     web.include_router(pages.router)
+    for reports in (monitor, council, public, calendar_feed):  # issue #5: reports and feeds
+        web.include_router(reports.router)
     web.mount("/static", CachedStatic(directory=STATIC_DIR), name="static")
     _add_error_handlers(web)
     web.add_middleware(SecurityHeaders)
