@@ -69,7 +69,11 @@ class FlowRegistry:
         return {n for (n, _) in self._flows}
 
     def latest(self) -> Iterable[Flow]:
-        return (self.get(n) for n in sorted(self.names()))
+        """The newest version of each flow, in the order the region declares them: the first is
+        the one offered by default (e.g. the Groeiagenda before the coalition route)."""
+        order = list(dict.fromkeys(f.name for f in self.region.flows))
+        order += sorted(self.names() - set(order))  # flows added later (tests, migrations)
+        return (self.get(n) for n in order)
 
 
 def load_region(module_name: str) -> FlowRegistry:

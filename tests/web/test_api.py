@@ -10,7 +10,8 @@ from workflow.clock import utcnow
 from workflow.models import Deadline, Event, Initiative, WorkingGroupMember
 from workflow.testing import DEFAULT_CAST
 
-NEW = {"data": {"title": "Starterswoningen in de regio", "summary": "Samen bouwen voor starters."}}
+NEW = {"flow": "groeiagenda",
+       "data": {"title": "Starterswoningen in de regio", "summary": "Samen bouwen voor starters."}}
 
 
 def bearer(token):
@@ -52,9 +53,21 @@ class TestSubmit:
         assert (403, "niet_toegestaan") == (response.status_code, response.json()["code"])
         assert 0 == count(app, Initiative)
 
+    def test_without_flow_the_first_flow_the_caller_may_submit_in_is_used(self, app, people, api):
+        faction = api("fractie_sliedrecht", "POST", "/api/initiatives", json={"data": NEW["data"]})
+        civic = {"title": "Buurttuin", "summary": "Een tuin voor de wijk.", "initiator_name": "Anna de Vries",
+                 "initiator_kind": "inwoners", "initiator_email": "anna@example.nl"}
+        college = api("college_sliedrecht", "POST", "/api/initiatives", json={"data": civic})
+        with app.db.read() as session:
+            flows = [session.get(Initiative, r.json().get("id")) for r in (faction, college)]
+        assert [201, 201] == [faction.status_code, college.status_code], college.json()
+        assert ["groeiagenda", "samenleving"] == [row.flow for row in flows]
+        nobody = api("secretaris_wonen", "POST", "/api/initiatives", json={"data": NEW["data"]})
+        assert (403, "niet_toegestaan") == (nobody.status_code, nobody.json()["code"])
+
     def test_invalid_input_is_422_with_the_fields_in_dutch_and_nothing_written(self, app, people, api):
         response = api("fractie_sliedrecht", "POST", "/api/initiatives",
-                       json={"data": {"title": "ab", "colour": "rood"}})
+                       json={"flow": "groeiagenda", "data": {"title": "ab", "colour": "rood"}})
         body = response.json()
         assert (422, "ongeldige_invoer") == (response.status_code, body["code"])
         assert {"title", "summary", "colour"} == set(body["fields"])
@@ -95,7 +108,8 @@ class TestRead:
         assert expected <= set(body)
         assert (iid, "with_college", "Bij het college", 2) == (
             body["id"], body["state"], body["state_label"], body["version"])
-        assert ["route_to_working_group", "handle_locally", "decline"] == body["allowed_triggers"]
+        assert ["route_to_working_group", "handle_locally", "decline", "set_accountability"] == (
+            body["allowed_triggers"])
         assert ["working_group"] == [f["name"] for f in body["actions"][0]["fields"]]
         assert ["Reactie van het college"] == [d["label"] for d in body["deadlines"]]
 
@@ -164,7 +178,7 @@ class TestRead:
 
     def test_flows_their_spec_and_diagram(self, people, api):
         flows = api("regiekamer", "GET", "/api/flows").json()
-        assert ["groeiagenda"] == [f["name"] for f in flows]
+        assert {"coalitie", "groeiagenda"} <= {f["name"] for f in flows}
         spec = api("regiekamer", "GET", "/api/flows/groeiagenda").json()
         assert "submitted" == spec["initial"]
         assert "Bij het college" == {s["name"]: s["label"] for s in spec["states"]}["with_college"]
@@ -287,7 +301,7 @@ class TestIdempotency:
     def test_the_same_key_with_another_request_is_refused(self, app, people, api):
         headers = {"Idempotency-Key": "voorstel-2"}
         api("fractie_sliedrecht", "POST", "/api/initiatives", json=NEW, headers=headers)
-        other = {"data": {**NEW["data"], "title": "Iets anders"}}
+        other = {**NEW, "data": {**NEW["data"], "title": "Iets anders"}}
         response = api("fractie_sliedrecht", "POST", "/api/initiatives", json=other, headers=headers)
         assert (422, "idempotentiesleutel_hergebruikt") == (response.status_code, response.json()["code"])
         assert 1 == count(app, Initiative)

@@ -11,8 +11,9 @@ from workflow import services
 from workflow.app import App
 from workflow.diagram import to_mermaid
 from workflow.engine import FireResult
-from workflow.errors import InvalidInput
+from workflow.errors import PermissionDenied
 from workflow.inputs import describe_fields
+from workflow.roles import Actor
 from workflow.web import idempotency, queries
 from workflow.web.deps import ApiUser, AppDep
 
@@ -122,7 +123,7 @@ def create_initiative(
     body: SubmitIn, request: Request, app: AppDep, auth: ApiUser, key: IdempotencyKey = None
 ) -> JSONResponse:
     def act() -> idempotency.Outcome:
-        flow = body.flow or _only_flow(app)
+        flow = body.flow or _default_flow(app, auth.actor)
         result = app.engine.submit(actor=auth.actor, flow=flow, data=body.data, comment=body.comment)
         return idempotency.Outcome(201, _fired(result))
 
@@ -290,11 +291,13 @@ def _fired(result: FireResult) -> dict[str, Any]:
     }
 
 
-def _only_flow(app: App) -> str:
-    names = sorted(app.registry.names())
-    if len(names) != 1:
-        raise InvalidInput(
-            "Kies een proces met 'flow'. Bekende processen: " + ", ".join(names) + ".",
-            field_errors={"flow": "is verplicht"},
+def _default_flow(app: App, actor: Actor) -> str:
+    """Without `flow`: the first of the region's flows in which the caller may submit."""
+    flows = queries.submit_flows(app.registry, actor)
+    if not flows:
+        names = sorted(app.registry.names())
+        raise PermissionDenied(
+            "U heeft geen rol waarmee u een initiatief kunt indienen. Bekende processen: "
+            + ", ".join(names) + "."
         )
-    return str(names[0])
+    return flows[0].name
