@@ -48,7 +48,7 @@ from workflow.models import (
     WorkingGroup,
     WorkingGroupMember,
 )
-from workflow.outbox import Renderer, freeze, queued_message, recipients
+from workflow.outbox import Renderer, freeze, people_by_audience, queued_message, recipients
 from workflow.registry import FlowRegistry
 from workflow.roles import SYSTEM, Actor
 
@@ -670,8 +670,9 @@ class Engine:
         frozen = freeze(self.message_context(session, spec, row, view, event, deadline))
         rows: list[dict[str, Any]] = []
         sent_to: set[tuple[str, str]] = set()
-        for notify in t.notify:
-            for _audience, person in recipients(session, [notify.audience], view, data):
+        people = people_by_audience(session, [n.audience for n in t.notify], view, data)
+        for notify, audience in zip(t.notify, people, strict=True):
+            for person in audience:
                 key = (person.email.lower(), notify.template)
                 if key in sent_to or person.user_id == ctx.actor.user_id:
                     continue

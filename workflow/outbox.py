@@ -17,7 +17,7 @@ from sqlmodel import Session
 from workflow.context import InitiativeView
 from workflow.models import RoleGrantRow
 from workflow.roles import Audience, RoleGrant
-from workflow.statements import recipients_query
+from workflow.statements import recipients_query, recipients_values
 
 NO_ACCOUNT = 0
 """The `user_id` of a recipient without an account (ids start at 1: it never matches an actor)."""
@@ -69,33 +69,54 @@ def recipients(
     data: Mapping[str, Any] | None,
 ) -> list[tuple[Audience, Recipient]]:
     """Active users in each audience, each person once (the first audience that names them)."""
+    chosen = list(audiences)
     found: list[tuple[Audience, Recipient]] = []
     seen: set[str] = set()
+    for audience, people in zip(chosen, people_by_audience(session, chosen, view, data), strict=True):
+        for person in people:
+            key = person.email.lower()
+            if key not in seen:
+                seen.add(key)
+                found.append((audience, person))
+    return found
+
+
+def people_by_audience(
+    session: Session,
+    audiences: Sequence[Audience],
+    view: InitiativeView,
+    data: Mapping[str, Any] | None,
+) -> list[list[Recipient]]:
+    """Per audience, who is in it (each address once, in user order). The users of all
+    audiences come from one query: this runs in every step of the write path."""
+    wanted: list[frozenset[str] | None] = []
     for audience in audiences:
+        scopes = None if isinstance(audience, ContactAudience) else audience.scopes(view, data)
+        wanted.append(None if scopes is None else frozenset(":".join(s) for s in scopes))
+    asked = [
+        (audience.role, None if scopes is None else sorted(scopes))
+        for audience, scopes in zip(audiences, wanted, strict=True)
+        if not isinstance(audience, ContactAudience) and (scopes is None or scopes)
+    ]
+    rows = recipients_query(asked).all(session, recipients_values(asked)) if asked else []
+    found: list[list[Recipient]] = []
+    for audience, allowed in zip(audiences, wanted, strict=True):
+        people: list[Recipient] = []
+        seen: set[str] = set()
         if isinstance(audience, ContactAudience):
             for name, email in audience.contacts(view):
                 if email and email.lower() not in seen:
                     seen.add(email.lower())
-                    found.append((audience, Recipient(NO_ACCOUNT, name, email, audience.label)))
-            continue
-        scopes = audience.scopes(view, data)
-        wanted = None if scopes is None else {":".join(s) for s in scopes}
-        if wanted is not None and not wanted:
-            continue
-        # One prepared statement per number of scopes: this runs inside every step of the
-        # write path. Scopes are sorted so the same audience always binds the same way.
-        if wanted is None:
-            query, values = recipients_query(None), {"role": audience.role}
+                    people.append(Recipient(NO_ACCOUNT, name, email, audience.label))
         else:
-            ordered = sorted(wanted)
-            query = recipients_query(len(ordered))
-            values = {"role": audience.role, **{f"scope{n}": s for n, s in enumerate(ordered)}}
-        for user_id, name, email in query.all(session, values):
-            key = email.lower()
-            if key in seen or user_id is None:
-                continue
-            seen.add(key)
-            found.append((audience, Recipient(user_id, name, email, audience.label)))
+            for role, scope, user_id, name, email in rows:
+                if role != audience.role or (allowed is not None and scope not in allowed):
+                    continue
+                if email.lower() in seen or user_id is None:
+                    continue
+                seen.add(email.lower())
+                people.append(Recipient(user_id, name, email, audience.label))
+        found.append(people)
     return found
 
 

@@ -5,11 +5,12 @@ data access in one place. Values come by name; an insert names every column, bec
 cursor bypasses SQLAlchemy's Python-side column defaults.
 """
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from typing import Any
 
-from sqlalchemy import Column, Table, bindparam, insert, or_, select, update
-from sqlmodel import col
+from sqlalchemy import Column, Table, and_, bindparam, insert, or_, update
+from sqlalchemy import select as sa_select  # sqlmodel's select takes at most four columns
+from sqlmodel import col, select
 
 from workflow.models import (
     Deadline,
@@ -125,27 +126,43 @@ INSERT_REMINDER = _insert_all(Reminder)
 
 INSERT_OUTBOX = _insert_all(OutboxMessage)
 
-_recipients: dict[int | None, Prepared] = {}
+_recipients: dict[tuple[int | None, ...], Prepared] = {}
 
 
-def recipients_query(scopes: int | None) -> Prepared:
-    """Active users with role `role` (and, unless `scopes` is None, one of `scope0` … `scopeN`)
-    who have not switched e-mail off: one statement per number of scopes, prepared once."""
-    found = _recipients.get(scopes)
+def recipients_query(asked: Sequence[tuple[str, Sequence[str] | None]]) -> Prepared:
+    """Active users who have not switched e-mail off and hold one of the asked roles (with one
+    of its scopes, unless those are None), with that role and scope: one statement for all
+    audiences of a step, prepared once per shape (how many scopes each role has)."""
+    shape = tuple(None if scopes is None else len(scopes) for _role, scopes in asked)
+    found = _recipients.get(shape)
     if found is None:
+        matches = []
+        for n, count in enumerate(shape):
+            role = col(RoleGrantRow.role) == bindparam(f"role{n}")
+            if count is None:
+                matches.append(role)
+            else:
+                scopes = or_(*(col(RoleGrantRow.scope) == bindparam(f"scope{n}_{k}") for k in range(count)))
+                matches.append(and_(role, scopes))
         query = (
-            select(col(User.id), col(User.name), col(User.email))
+            sa_select(col(RoleGrantRow.role), col(RoleGrantRow.scope), col(User.id), col(User.name),
+                   col(User.email))
             .join(RoleGrantRow, col(RoleGrantRow.user_id) == col(User.id))
             .where(
-                col(RoleGrantRow.role) == bindparam("role"),
                 col(User.active).is_(True),
                 or_(col(User.email_notifications).is_(None), col(User.email_notifications).is_(True)),
+                or_(*matches),
             )
             .order_by(col(User.id))
         )
-        if scopes is not None:
-            query = query.where(
-                or_(*(col(RoleGrantRow.scope) == bindparam(f"scope{n}") for n in range(scopes)))
-            )
-        found = _recipients[scopes] = Prepared(query)
+        found = _recipients[shape] = Prepared(query)
     return found
+
+
+def recipients_values(asked: Sequence[tuple[str, Sequence[str] | None]]) -> dict[str, str]:
+    values = {}
+    for n, (role, scopes) in enumerate(asked):
+        values[f"role{n}"] = role
+        for k, scope in enumerate(scopes or ()):
+            values[f"scope{n}_{k}"] = scope
+    return values
