@@ -40,7 +40,7 @@ from typing import Any
 import pytest
 from sqlalchemy import text
 
-from workflow.app import App, open_app
+from workflow.app import App, open_app, settle
 from workflow.testing import People, default_people, fresh_postgres, fresh_sqlite
 from workflow.testing import test_settings as settings_for  # aliased: pytest would collect test_*
 
@@ -448,6 +448,7 @@ def benchmark(
             drive_route(app, people)
         plan = capture_plan(app, first)
         assert [s.trigger for s in plan.steps] == ["submit", *(t for t, _, _ in ROUTE)]
+        settle()  # as `serve` and `worker` do once they are up
         engine_seconds = run_engine(app, people, N)
         engine_rows = counts(app)
         assert engine_rows == expect(plan, total)

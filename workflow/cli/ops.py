@@ -8,7 +8,7 @@ from typing import Annotated, Any
 import typer
 
 from workflow import services
-from workflow.app import App
+from workflow.app import App, settle
 from workflow.cli._common import AsOption, JsonOption, emit_json, running
 from workflow.deadlines import list_deadlines
 
@@ -65,6 +65,8 @@ async def _serve(application: App, sweep_seconds: float, drain_seconds: float) -
     for sig in (signal.SIGINT, signal.SIGTERM):
         loop.add_signal_handler(sig, stop.set)
     scheduler = build_scheduler(application, sweep_seconds=sweep_seconds, drain_seconds=drain_seconds)
+    application.engine  # noqa: B018  # built before settling, so it is frozen with the rest
+    settle()
     scheduler.start()
     try:
         await stop.wait()

@@ -7,7 +7,7 @@ from typing import Annotated
 import typer
 
 from workflow import services
-from workflow.app import open_app
+from workflow.app import open_app, settle
 from workflow.cli._common import JsonOption, emit_json, fail, running
 from workflow.errors import WorkflowError
 from workflow.settings import load_settings
@@ -60,7 +60,9 @@ def serve(
             )
     except WorkflowError as exc:
         fail(exc)
-    uvicorn.run(create_app(application), host=host, port=port, log_level="warning")
+    web = create_app(application)
+    settle()
+    uvicorn.run(web, host=host, port=port, log_level="warning")
 
 
 def login_link(
