@@ -3,6 +3,7 @@
 import hashlib
 import hmac
 import secrets
+from functools import cache
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
@@ -13,8 +14,13 @@ MIN_PASSWORD_LENGTH = 12
 API_TOKEN_PREFIX = "ini_"
 
 _hasher = PasswordHasher()  # argon2id with the library's current recommended parameters
-# Verified against when the e-mail address is unknown, so the answer takes as long either way.
-_DUMMY_HASH = _hasher.hash(secrets.token_urlsafe(16))
+
+
+@cache
+def _dummy_hash() -> str:
+    """Verified against when the e-mail address is unknown, so the answer takes as long either
+    way. Made on first use: hashing takes a good part of a second, and `serve` should start fast."""
+    return _hasher.hash(secrets.token_urlsafe(16))
 
 
 def hash_password(password: str) -> str:
@@ -36,7 +42,7 @@ def check_password_rules(password: str) -> None:
 def verify_password(stored_hash: str | None, password: str) -> bool:
     """True when `password` matches; takes as long when there is no hash at all."""
     try:
-        return _hasher.verify(stored_hash or _DUMMY_HASH, password) and stored_hash is not None
+        return _hasher.verify(stored_hash or _dummy_hash(), password) and stored_hash is not None
     except (VerificationError, InvalidHashError):
         return False
 
