@@ -10,8 +10,13 @@ shape the engine writes: initiatives spread over the Groeiagenda states (most of
 participants for every routed one, an open deadline for every running one (a tenth overdue) and
 ten events each. Each page is requested repeatedly by a logged-in user through the full ASGI
 stack; the server time is read from the `Server-Timing` header the app sets (time in the app,
-authentication and database included), the round trip is timed around the request.
-Speed is printed next to the goal (p95 ≤ 25 ms and ≤ 5× the trivial endpoint), not asserted.
+authentication and database included), the round trip is timed around the request. The pages
+are requested in turns, so a busy moment of the machine falls on all of them alike.
+
+The goals are asserted: every page's server time p95 ≤ 25 ms, and its round-trip p95 ≤ 5× the
+round-trip p95 of the trivial endpoint (`GET /api/health`, measured in the same run). The ratio
+compares round trips because that is what both requests cost through the same stack; the
+trivial endpoint's own server time (a fraction of a millisecond) is printed too.
 """
 
 import os
@@ -34,6 +39,8 @@ pytestmark = pytest.mark.benchmark
 INITIATIVES = 10_000
 EVENTS_PER_INITIATIVE = 10
 REQUESTS = int(os.environ.get("BENCH_REQUESTS", "200"))
+GOAL_P95_MS = 25.0
+GOAL_RATIO = 5.0
 MUNICIPALITIES = ("alblasserdam", "dordrecht", "hardinxveld-giessendam", "hendrik-ido-ambacht",
                   "papendrecht", "sliedrecht", "zwijndrecht", "gorinchem", "molenlanden", "hoeksche-waard")
 GROUPS = ("bouwen-en-wonen", "economie-en-werken", "bereikbaarheid", "energie")
@@ -96,21 +103,29 @@ def _fill(app) -> int:
     if app.db.url.startswith("postgresql"):
         with app.db.engine.begin() as conn:  # ids were given explicitly: move the sequence on
             conn.exec_driver_sql("SELECT setval('initiative_id_seq', (SELECT max(id) FROM initiative))")
-            conn.exec_driver_sql("ANALYZE")
+        # What autovacuum does soon after a bulk load in any real database: statistics for the
+        # planner and the visibility map that lets it answer from an index alone.
+        with app.db.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
+            conn.exec_driver_sql("VACUUM ANALYZE")
     return next(i["id"] for i in initiatives if i["state"] == "participant_decisions")
 
 
-def _measure(client: TestClient, path: str) -> tuple[list[float], list[float]]:
-    server, round_trip = [], []
-    for _ in range(10):  # warm-up: template compilation, caches, connection pool
-        assert 200 == client.get(path).status_code
+def _measure(targets: dict[str, tuple[TestClient, str]]) -> dict[str, tuple[list[float], list[float]]]:
+    """(server, round trip) times per page, requested in turns so that every page (and the
+    trivial endpoint) meets the same moments of a busy machine."""
+    for client, path in targets.values():
+        for _ in range(10):  # warm-up: template compilation, caches, connection pool
+            assert 200 == client.get(path).status_code
+    results: dict[str, tuple[list[float], list[float]]] = {name: ([], []) for name in targets}
     for _ in range(REQUESTS):
-        started = time.perf_counter()
-        response = client.get(path)
-        round_trip.append((time.perf_counter() - started) * 1000)
-        assert 200 == response.status_code, path
-        server.append(float(response.headers["server-timing"].split("dur=")[1]))
-    return server, round_trip
+        for name, (client, path) in targets.items():
+            started = time.perf_counter()
+            response = client.get(path)
+            elapsed = (time.perf_counter() - started) * 1000
+            assert 200 == response.status_code, path
+            results[name][0].append(float(response.headers["server-timing"].split("dur=")[1]))
+            results[name][1].append(elapsed)
+    return results
 
 
 def _p95(values: list[float]) -> float:
@@ -136,28 +151,37 @@ def test_page_speed_with_10000_initiatives_and_100000_events(app, people):
         "initiative page": f"/initiatieven/{iid}",
     }
     who = {"inbox, secretaris (Wacht op mij)": "secretaris_wonen"}
-    results = {}
     clients = {}
     try:
+        targets = {}
         for name, path in pages.items():
             key = who.get(name, "college_sliedrecht")
             if key not in clients:
                 clients[key] = TestClient(web, follow_redirects=False)
                 clients[key].__enter__()
                 log_in(clients[key], app, people, key)
-            results[name] = _measure(clients[key], path)
+            targets[name] = (clients[key], path)
+        results = _measure(targets)
     finally:
         for c in clients.values():
             c.__exit__(None, None, None)
 
     base_server = statistics.median(results["trivial (GET /api/health)"][0])
-    base_trip = statistics.median(results["trivial (GET /api/health)"][1])
+    base_trip = _p95(results["trivial (GET /api/health)"][1])
     print(f"\n{INITIATIVES} initiatives, {INITIATIVES * EVENTS_PER_INITIATIVE} events "
           f"(written in {filled:.1f} s), {REQUESTS} requests per page, database: {app.db.url.split(':')[0]}")
     print(f"{'page':<36} {'server median':>13} {'server p95':>10} {'round trip median':>17} "
-          f"{'round trip p95':>14} {'p95 / trivial (round trip)':>26}")
+          f"{'round trip p95':>14} {'p95 / trivial p95':>17}")
+    missed = []
     for name, (server, trip) in results.items():
+        ratio = _p95(trip) / base_trip
         print(f"{name:<36} {statistics.median(server):>10.2f} ms {_p95(server):>7.2f} ms "
-              f"{statistics.median(trip):>14.2f} ms {_p95(trip):>11.2f} ms {_p95(trip) / base_trip:>25.1f}x")
-    print(f"(trivial endpoint: server median {base_server:.3f} ms; goal: p95 ≤ 25 ms and ≤ 5× trivial)")
+              f"{statistics.median(trip):>14.2f} ms {_p95(trip):>11.2f} ms {ratio:>16.1f}x")
+        if _p95(server) > GOAL_P95_MS:
+            missed.append(f"{name}: server p95 {_p95(server):.1f} ms > {GOAL_P95_MS:.0f} ms")
+        if ratio > GOAL_RATIO:
+            missed.append(f"{name}: round-trip p95 {ratio:.1f}x the trivial endpoint > {GOAL_RATIO:.0f}x")
+    print(f"(trivial endpoint: server median {base_server:.3f} ms, round-trip p95 {base_trip:.2f} ms; "
+          f"goal: server p95 ≤ {GOAL_P95_MS:.0f} ms and round-trip p95 ≤ {GOAL_RATIO:.0f}× trivial)")
     assert len(results) == len(pages)
+    assert [] == missed

@@ -109,7 +109,12 @@ class Person:
         page.wait_for_selector("text=Klopt het onderstaande?")
         self.audit.check(page, "controleren")
         page.get_by_role("button", name="Bevestigen").click()
-        page.wait_for_selector("text=Gelukt:")
+        try:
+            page.wait_for_selector("text=Gelukt:")
+        except Exception:
+            # Keep what the user saw: the page explains why the step did not go through.
+            page.screenshot(path=str(SCREENSHOTS / f"fout-{self.key}.png"), full_page=True)
+            raise AssertionError(f"{label} ging niet door: {page.locator('main').inner_text()}") from None
 
     def close(self):
         self.context.close()
@@ -247,6 +252,9 @@ def _submit(fractie, audit, title, summary):
     page = fractie.page
     page.goto(fractie.base + "/wacht-op-mij")
     page.get_by_role("link", name="Nieuw voorstel").click()
+    # With more than one process open to the fractie, the page offers the choice first.
+    page.get_by_role("link", name=re.compile("^Groeiagenda")).click()
+    page.wait_for_url("**/initiatieven/nieuw?proces=groeiagenda")
     audit.check(page, "nieuw-voorstel", shot="nieuw-voorstel")
     page.get_by_role("button", name="Controleren").click()  # empty: the errors come next to the fields
     page.wait_for_selector("text=Er is iets niet goed ingevuld")
@@ -275,6 +283,8 @@ def _plan(secretary, iid):
         ("text", "Aanpak", "Gezamenlijke aanbesteding met de corporaties."),
         ("text", "Begroting in hele euro's", "€ 250.000"),
         ("text", "Planning", "Start 2027, oplevering 2029."),
+        ("text", "Kernopgave", "BW-2"),
+        ("text", "Jaar van het opgaveblad", "2027"),
     ])
 
 

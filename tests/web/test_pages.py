@@ -228,9 +228,16 @@ class TestStepForms:
         assert ("dordrecht", "d66") == (row.municipality, row.faction)
 
     def test_only_faction_members_may_open_the_new_proposal_page(self, people, browser_for):
-        client, _ = browser_for("college_sliedrecht")
+        client, _ = browser_for("secretaris_wonen")
         assert 403 == client.get("/initiatieven/nieuw").status_code
         assert "Nieuw voorstel" not in client.get("/wacht-op-mij").text
+
+    def test_a_college_registers_an_initiative_from_society(self, people, browser_for):
+        client, _ = browser_for("college_sliedrecht")
+        form = client.get("/initiatieven/nieuw")
+        assert 200 == form.status_code
+        assert "Initiatief uit de samenleving: via het college" in form.text
+        assert "E-mailadres van de initiatiefnemer" in form.text
 
 
 class TestInitiativePage:

@@ -4,7 +4,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import delete, func
+from sqlalchemy import bindparam, delete, func
 from sqlmodel import Session, col, select
 
 from workflow.app import App
@@ -21,9 +21,10 @@ from workflow.models import (
     User,
     WebSession,
 )
-from workflow.outbox import new_message_id
+from workflow.outbox import grant_of, new_message_id
 from workflow.roles import Actor
 from workflow.services import actor_for
+from workflow.sql import Prepared
 from workflow.web import security
 from workflow.web.errors import NotAuthenticated, TokenRevoked, TooManyAttempts
 from workflow.web.mail import render_login_mail
@@ -78,22 +79,38 @@ def start_session(db: Database, user_id: int, *, now: datetime | None = None) ->
     return token
 
 
+# Every page request starts with these two: prepared once (see `workflow.sql`).
+_SESSION_COLUMNS = tuple(WebSession.__table__.c)  # type: ignore[attr-defined]
+_USER_COLUMNS = tuple(User.__table__.c)  # type: ignore[attr-defined]
+_SESSION_AND_USER = Prepared(
+    select(*_SESSION_COLUMNS, *_USER_COLUMNS)
+    .join_from(WebSession, User, col(User.id) == col(WebSession.user_id))
+    .where(col(WebSession.id) == bindparam("key"))
+)
+_GRANTS = Prepared(
+    select(col(RoleGrantRow.role), col(RoleGrantRow.scope))
+    .where(col(RoleGrantRow.user_id) == bindparam("user_id"))
+)
+
+
 def load_session(db: Database, token: str, *, now: datetime | None = None) -> Authenticated | None:
     """The user behind a session cookie, or None when it is unknown, expired or the user inactive."""
     now = now or utcnow()
     key = security.token_hash(token)
     with db.read() as session:
-        found = session.exec(
-            select(WebSession, User)
-            .join(User, col(User.id) == WebSession.user_id)
-            .where(WebSession.id == key)
-        ).first()
+        found = _SESSION_AND_USER.one(session, {"key": key})
         if found is None:
             return None
-        row, user = found
+        split = len(_SESSION_COLUMNS)
+        row = WebSession(**{c.name: v for c, v in zip(_SESSION_COLUMNS, found[:split], strict=True)})
+        user = User(**{c.name: v for c, v in zip(_USER_COLUMNS, found[split:], strict=True)})
         if row.expires_at <= now or not user.active:
             return None
-        actor = actor_for(session, user)
+        grants = frozenset(
+            grant_of(RoleGrantRow(user_id=row.user_id, role=role, scope=scope))
+            for role, scope in _GRANTS.all(session, {"user_id": user.id})
+        )
+        actor = Actor(user_id=user.id, name=user.name, grants=grants)
     if now - row.last_seen_at > SESSION_REFRESH:
         with db.write() as session:
             fresh = session.get(WebSession, key)

@@ -5,9 +5,11 @@ from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import Any, cast
 
-from sqlalchemy import and_, func, or_
+from sqlalchemy import and_, bindparam, func, literal_column, or_, text, type_coerce, union, union_all
 from sqlalchemy import select as sa_select
 from sqlalchemy.sql.elements import ColumnElement
+from sqlalchemy.sql.selectable import CompoundSelect
+from sqlalchemy.sql.sqltypes import NullType
 from sqlmodel import Session, col, select
 
 from workflow.clock import utcnow
@@ -29,9 +31,11 @@ from workflow.models import (
 )
 from workflow.registry import FlowRegistry
 from workflow.roles import Actor
-from workflow.web.viewcache import cache_for
+from workflow.sql import Prepared
+from workflow.web.viewcache import AdmissionKey, Cached, OfferKey, ViewCache, cache_for
 
 PAGE_SIZE = 25
+INBOX_PAGE_SIZE = 25  # a page a person can work through; the rest follows on the next pages
 MAX_PAGE_SIZE = 100
 
 
@@ -87,8 +91,15 @@ class Row:
 
 @dataclass
 class Inbox:
-    actionable: list[Row]
+    actionable: list[Row]  # one page of them, the most urgent first
     following: list[Row]
+    total: int = 0  # everything the user can act on now, over all pages
+    page: int = 1
+    page_size: int = INBOX_PAGE_SIZE
+
+    @property
+    def pages(self) -> int:
+        return max(1, -(-self.total // self.page_size))
 
 
 @dataclass
@@ -97,6 +108,7 @@ class Page:
     total: int
     page: int
     page_size: int
+    options: dict[str, list[tuple[str, str]]] = field(default_factory=dict)  # for the filters
 
     @property
     def pages(self) -> int:
@@ -168,12 +180,39 @@ def actions(engine: Engine, spec: Flow, view: InitiativeView, actor: Actor) -> l
 def initiative_actions(engine: Engine, initiative_id: int, actor: Actor) -> list[Action]:
     """What `actor` may do now on one initiative (see `actions`)."""
     with engine.db.read() as session:
-        row = session.get(Initiative, initiative_id)
-        if row is None:
-            raise NotFound(f"Initiatief {initiative_id} bestaat niet.")
-        spec = engine.registry.get(row.flow, row.flow_version)
-        view = engine.view_of(session, row)
-        return actions(engine, spec, view, actor)
+        return _initiative_actions(engine, session, initiative_id, actor)
+
+
+@dataclass
+class Around:
+    """What the initiative page shows beside the initiative itself, read in one transaction."""
+
+    actions: list[Action]
+    options: dict[str, list[tuple[str, str]]]  # reference names (see `Names.options`)
+    following: bool
+
+
+def around_initiative(engine: Engine, initiative_id: int, actor: Actor, user_id: int | None) -> Around:
+    """The viewer's steps, the reference names and whether the viewer follows the initiative."""
+    with engine.db.read() as session:
+        offered = _initiative_actions(engine, session, initiative_id, actor)
+        following = user_id is not None and session.connection().execute(
+            sa_select(col(Follow.initiative_id)).where(
+                col(Follow.user_id) == user_id, col(Follow.initiative_id) == initiative_id
+            )
+        ).first() is not None
+        return Around(actions=offered, options=_names(session).options(), following=following)
+
+
+def _initiative_actions(
+    engine: Engine, session: Session, initiative_id: int, actor: Actor
+) -> list[Action]:
+    row = session.get(Initiative, initiative_id)
+    if row is None:
+        raise NotFound(f"Initiatief {initiative_id} bestaat niet.")
+    spec = engine.registry.get(row.flow, row.flow_version)
+    view = engine.view_of(session, row)
+    return actions(engine, spec, view, actor)
 
 
 def _blocked_for_own_scope(
@@ -212,60 +251,144 @@ def can_act_states(spec: Flow, roles: set[str]) -> set[str]:
 # --- the inbox ------------------------------------------------------------------------------
 
 
-def inbox(engine: Engine, actor: Actor, *, now: datetime | None = None) -> Inbox:
-    """Everything where `actor` can act now (overdue first, then by due date) and what they follow."""
+def inbox(
+    engine: Engine, actor: Actor, *, now: datetime | None = None, page: int = 1,
+    page_size: int = INBOX_PAGE_SIZE,
+) -> Inbox:
+    """Where `actor` can act now (overdue first, then by due date; one page) and what they follow."""
     now = now or utcnow()
     registry = engine.registry
     roles = {g.role for g in actor.grants}
-    conditions = []
-    for spec in all_flows(registry):
-        states = can_act_states(spec, roles)
-        if states:
-            conditions.append(
-                and_(
-                    col(Initiative.flow) == spec.name,
-                    col(Initiative.flow_version) == spec.version,
-                    col(Initiative.state).in_(sorted(states)),
-                )
-            )
+    shape = tuple(
+        (spec.name, spec.version, tuple(sorted(states)))
+        for spec in all_flows(registry)
+        if (states := can_act_states(spec, roles))
+    )
+    size = max(1, page_size)
     with engine.db.read() as session:
         names = _names(session)
-        actionable: list[Row] = []
-        if conditions:
-            where = or_(*conditions)
-            actionable = _actionable(engine, session, actor, where, names)
+        shown: list[Row] = []
+        total = 0
+        if shape:
+            shown, total, page = _actionable(engine, session, actor, _candidates(shape), names, page, size)
         following = _following(engine, session, actor, names)
-        _attach_deadlines(session, [*actionable, *following], now)
-    actionable.sort(key=_urgency)
-    return Inbox(actionable=actionable, following=following)
+        _attach_deadlines(session, [*shown, *following], now)
+    return Inbox(actionable=shown, following=following, total=total, page=page, page_size=size)
 
 
 def _actionable(
     engine: Engine,
     session: Session,
     actor: Actor,
-    where: ColumnElement[bool],
+    candidates: Prepared,
     names: "Names",
-) -> list[Row]:
-    # Core, not ORM: thousands of plain (id, version) pairs without the ORM's row processing.
-    stubs = [
-        (cast(int, iid), version)
-        for iid, version in session.connection().execute(
-            sa_select(col(Initiative.id), col(Initiative.version)).where(where)
-        )
-    ]
+    page: int,
+    size: int,
+) -> tuple[list[Row], int, int]:
+    """One page of the initiatives where `actor` can act now, the number of them all, the page shown."""
+    due: dict[int, Any] = {}
+    stubs = []
+    for iid, version, earliest in candidates.all(session):
+        stubs.append((cast(int, iid), cast(int, version)))
+        if earliest is not None:
+            due[iid] = earliest
     if not stubs:
-        return []
+        return [], 0, 1
     cache = cache_for(engine)
-    copies = cache.current(session, stubs)
     members = _group_members(session)
     key = (actor.grants, hash(tuple(sorted(members.items()))))
-    steps: dict[tuple[str, int, str], list[Transition]] = {}
-    found = []
-    for iid, _version in stubs:
+    offer_key = (key, int(engine.clock().timestamp() // 60))
+    # Most answers are known from an earlier request (same version, same minute); only the
+    # initiatives changed since then are looked at again.
+    answers = cache.answers(offer_key)
+    unknown = [stub for stub in stubs if stub not in answers]
+    if unknown:
+        _answer(engine, actor, cache, cache.current(session, unknown), unknown, members,
+                key, offer_key, answers)
+    found = [(iid, version, answers[(iid, version)]) for iid, version in stubs
+             if answers.get((iid, version))]
+    # Most urgent first: earliest open deadline (what has passed comes first by itself), those
+    # without one last, newest first among equals.
+    found.sort(key=lambda f: (f[0] not in due, due.get(f[0], 0), -f[0]))
+    total = len(found)
+    page = min(max(1, page), max(1, -(-total // size)))
+    shown = found[(page - 1) * size : page * size]
+    copies = cache.current(session, [(iid, version) for iid, version, _w in shown])
+    rows = []
+    for iid, _version, waiting in shown:
         copy = copies.get(iid)
-        if copy is None:
+        if copy is None:  # removed since: gone from the list at the next request
             continue
+        view = copy.view
+        spec = engine.registry.get(view.flow, copy.flow_version)
+        row = _row(spec, iid, copy.title, view.state, view.municipality, view.data,
+                   copy.updated_at, names)
+        row.actions = waiting
+        rows.append(row)
+    return rows, total, page
+
+
+_CANDIDATES: dict[tuple[tuple[str, int, tuple[str, ...]], ...], Prepared] = {}
+
+
+def _candidates(shape: tuple[tuple[str, int, tuple[str, ...]], ...]) -> Prepared:
+    """Initiatives in the states (per flow version) where someone with these roles may act.
+
+    Only (id, version) pairs travel, read from one covering index (ix_initiative_inbox,
+    migration 0004), with the earliest open due date to sort by; the working copies come from
+    the cache. Prepared once per set of states (as many as there are kinds of role).
+    """
+    found = _CANDIDATES.get(shape)
+    if found is None:
+        # Named parameters with their values: a prepared statement takes no list parameters.
+        where = or_(*(
+            and_(
+                col(Initiative.flow) == bindparam(f"flow_{n}", name),
+                col(Initiative.flow_version) == bindparam(f"version_{n}", version),
+                col(Initiative.state).in_(
+                    [bindparam(f"state_{n}_{m}", state) for m, state in enumerate(states)]
+                ),
+            )
+            for n, (name, version, states) in enumerate(shape)
+        ))
+        found = _CANDIDATES[shape] = Prepared(
+            sa_select(col(Initiative.id), col(Initiative.version), _earliest_due()).where(where)
+        )
+    return found
+
+
+def _earliest_due() -> Any:
+    """An initiative's earliest open due date, as stored (only to sort by).
+
+    Left as stored, the values need no conversion: SQLite keeps them as fixed-width ISO text,
+    which sorts as the moments do, and PostgreSQL hands over datetimes.
+    """
+    return (
+        sa_select(func.min(type_coerce(col(Deadline.due_at), NullType())))
+        .where(col(Deadline.initiative_id) == col(Initiative.id),
+               col(Deadline.status) == bindparam("open", "open"))
+        .correlate(Initiative)
+        .scalar_subquery()
+    )
+
+
+def _answer(
+    engine: Engine,
+    actor: Actor,
+    cache: ViewCache,
+    copies: dict[int, Cached],
+    stubs: list[tuple[int, int]],
+    members: dict[str, tuple[str, ...]],
+    key: AdmissionKey,
+    offer_key: OfferKey,
+    answers: dict[tuple[int, int], list[Any]],
+) -> None:
+    """Fills `answers` for `stubs`: the steps waiting for `actor` (empty when none)."""
+    steps: dict[tuple[str, int, str], list[Transition]] = {}
+    for iid, version in stubs:
+        copy = copies.get(iid)
+        if copy is None or copy.version != version:
+            continue  # changed while we looked: the next request asks again
         spec = engine.registry.get(copy.view.flow, copy.flow_version)
         admitted = copy.admitted.get(key)
         view = copy.view
@@ -279,43 +402,28 @@ def _actionable(
                 a.admits(actor.grants, view, None) for t in steps[where_now] for a in t.roles
             )
             cache.remember(copy, key, admitted)
-        if not admitted:
-            continue
-        offer_key = (key, int(engine.clock().timestamp() // 60))
-        offered = copy.offered.get(offer_key)
-        if offered is None:
-            if view is copy.view:
-                view = replace(copy.view, group_members=members)
-            offered = actions(engine, spec, view, actor)
-            cache.remember_offer(copy, offer_key, offered)
-        if not any(a.blocked is None for a in offered):
-            continue
-        row = _row(spec, iid, copy.title, view.state, view.municipality, view.data, copy.updated_at, names)
-        row.actions = [a for a in offered if a.blocked is None]
-        found.append(row)
-    return found
+        waiting: list[Action] = []
+        if admitted:
+            offered = copy.offered.get(offer_key)
+            if offered is None:
+                if view is copy.view:
+                    view = replace(copy.view, group_members=members)
+                offered = actions(engine, spec, view, actor)
+                cache.remember_offer(copy, offer_key, offered)
+            # Optional steps (e.g. leaving) can be taken any time; they alone do not wait for anyone.
+            waiting = [a for a in offered if a.blocked is None and not a.transition.optional]
+        answers[(iid, version)] = waiting
 
 
 def _following(engine: Engine, session: Session, actor: Actor, names: "Names") -> list[Row]:
     if actor.user_id is None:
         return []
-    followed = select(Follow.initiative_id).where(Follow.user_id == actor.user_id)
-    query = (
-        select(Initiative)
-        .where(or_(col(Initiative.id).in_(followed), col(Initiative.submitted_by) == actor.user_id))
-        .order_by(col(Initiative.updated_at).desc(), col(Initiative.id).desc())
-        .limit(50)
-    )
-    out = []
-    for r in session.exec(query):
-        spec = engine.registry.get(r.flow, r.flow_version)
-        out.append(_row(spec, _id(r), r.title, r.state, r.municipality, r.data, r.updated_at, names))
-    return out
-
-
-def _urgency(row: Row) -> tuple[int, float, int]:
-    due = row.due_at.timestamp() if row.due_at else float("inf")
-    return (0 if row.overdue else 1, due, -row.id)
+    return [
+        _row(engine.registry.get(flow, flow_version), iid, title, state, municipality, data,
+             updated, names)
+        for iid, flow, flow_version, title, state, municipality, data, updated
+        in _FOLLOWING.all(session, {"user_id": actor.user_id})
+    ]
 
 
 # --- the list -------------------------------------------------------------------------------
@@ -324,76 +432,117 @@ def _urgency(row: Row) -> tuple[int, float, int]:
 def search(engine: Engine, filters: Filters, *, now: datetime | None = None) -> Page:
     """One page of initiatives matching `filters`, newest first, with their open deadline."""
     now = now or utcnow()
-    conditions = _conditions(filters, now)
+    postgres = not engine.db.is_sqlite
     size = max(1, min(filters.page_size, MAX_PAGE_SIZE))
     page = max(1, filters.page)
     with engine.db.read() as session:
-        where = and_(*conditions) if conditions else None
-        if filters.theme:
-            groups = select(WorkingGroup.slug).where(WorkingGroup.theme_slug == filters.theme)
-            theme_cond = _working_group_expr().in_(groups)
-            where = theme_cond if where is None else and_(where, theme_cond)
-        # One scan for the matching ids (plain integers, newest first) gives both the count and
-        # the page; the filters (JSON, participants) are evaluated once, not twice.
-        id_query = sa_select(col(Initiative.id)).order_by(col(Initiative.id).desc())
-        if where is not None:
-            id_query = id_query.where(where)
-        matching = [iid for (iid,) in session.connection().execute(id_query)]
-        total = len(matching)
-        wanted = matching[(page - 1) * size : page * size]
         names = _names(session)
-        found = {
-            _id(r): r for r in session.exec(select(Initiative).where(col(Initiative.id).in_(wanted)))
-        } if wanted else {}
+        conditions = _conditions(filters, now, names, postgres=postgres)
+        if postgres and filters.q.strip():
+            # The planner prices ILIKE like a comparison, so for a common word it prefers a scan
+            # of every title and summary (~4x slower here) over the trigram indexes (migration
+            # 0004). Only inside this read transaction.
+            session.execute(text("SET LOCAL enable_seqscan = off"))
+        # The database counts and cuts the page (LIMIT/OFFSET, newest first); only the page's
+        # rows travel, and only the columns a row shows.
+        count_query = sa_select(func.count()).select_from(Initiative)
+        page_query = (
+            sa_select(*_ROW_COLUMNS)
+            .order_by(col(Initiative.id).desc())
+            .limit(size)
+            .offset((page - 1) * size)
+        )
+        if conditions:
+            count_query = count_query.where(*conditions)
+            page_query = page_query.where(*conditions)
+        connection = session.connection()
+        total = int(connection.execute(count_query).scalar_one())
         rows = [
-            _row(
-                engine.registry.get(r.flow, r.flow_version), _id(r), r.title, r.state,
-                r.municipality, r.data, r.updated_at, names,
-            )
-            for r in (found[i] for i in wanted if i in found)
-        ]
+            _row(engine.registry.get(flow, flow_version), iid, title, state, municipality, data,
+                 updated, names)
+            for iid, flow, flow_version, title, state, municipality, data, updated
+            in connection.execute(page_query)
+        ] if total > (page - 1) * size else []
         _attach_deadlines(session, rows, now)
-    return Page(rows=rows, total=total, page=page, page_size=size)
+    return Page(rows=rows, total=total, page=page, page_size=size, options=names.options())
 
 
-def _conditions(filters: Filters, now: datetime) -> list[ColumnElement[bool]]:
+_ROW_COLUMNS = (
+    col(Initiative.id), col(Initiative.flow), col(Initiative.flow_version), col(Initiative.title),
+    col(Initiative.state), col(Initiative.municipality), col(Initiative.data), col(Initiative.updated_at),
+)
+# Own proposals and followed ones: two indexed look-ups joined by UNION (an OR across the two
+# would scan every initiative).
+_MINE: CompoundSelect[Any] = union(
+    sa_select(col(Follow.initiative_id)).where(col(Follow.user_id) == bindparam("user_id")),
+    sa_select(col(Initiative.id)).where(col(Initiative.submitted_by) == bindparam("user_id")),
+)
+_FOLLOWING = Prepared(
+    sa_select(*_ROW_COLUMNS)
+    .where(col(Initiative.id).in_(_MINE))
+    .order_by(col(Initiative.updated_at).desc(), col(Initiative.id).desc())
+    .limit(50)
+)
+
+
+def _conditions(
+    filters: Filters, now: datetime, names: "Names", *, postgres: bool
+) -> list[ColumnElement[bool]]:
     out: list[ColumnElement[bool]] = []
     if filters.state:
         out.append(col(Initiative.state) == filters.state)
-    if filters.municipality:
-        taking_part = select(Participant.initiative_id).where(
-            Participant.municipality == filters.municipality
-        )
-        out.append(
-            or_(
-                col(Initiative.municipality) == filters.municipality,
-                col(Initiative.id).in_(taking_part),
-            )
-        )
     if filters.working_group:
-        out.append(_working_group_expr() == filters.working_group)
+        out.append(_working_group_expr(postgres) == filters.working_group)
+    if filters.theme:
+        # The theme's working groups as a plain list: with a subquery the database would not
+        # use the index on the working group (ix_initiative_working_group, migration 0004).
+        out.append(_working_group_expr(postgres).in_(names.groups_of_theme(filters.theme)))
+    if filters.municipality:
+        # Home municipality, or taking part: a probe of the participant's unique index per
+        # row, so the newest-first page stops after its rows (a UNION of the two lists would
+        # be built and sorted whole first).
+        taking_part = (
+            sa_select(literal_column("1"))
+            .where(
+                col(Participant.initiative_id) == col(Initiative.id),
+                col(Participant.municipality) == filters.municipality,
+            )
+            .correlate(Initiative)
+            .exists()
+        )
+        out.append(or_(col(Initiative.municipality) == filters.municipality, taking_part))
     if filters.overdue:
-        late = select(Deadline.initiative_id).where(
-            Deadline.status == "open", col(Deadline.due_at) < now
+        late = sa_select(col(Deadline.initiative_id)).where(
+            col(Deadline.status) == "open", col(Deadline.due_at) < now
         )
         out.append(col(Initiative.id).in_(late))
-    q = filters.q.strip()
-    if q:
-        words = [w for w in q.lower().split() if w][:8]
-        for word in words:
-            match = or_(
-                func.lower(Initiative.title).contains(word, autoescape=True),
-                func.lower(Initiative.summary).contains(word, autoescape=True),
-            )
-            if word.isdigit():
-                match = or_(match, col(Initiative.id) == int(word))
-            out.append(match)
+    words = filters.q.lower().split()[:8]
+    for word in words:
+        pattern = "%" + _escape_like(word) + "%"
+        # SQLite's LIKE ignores the case of ASCII letters (as far as its lower() goes), so no
+        # lower() per row; PostgreSQL's ILIKE ignores case and can use the trigram indexes.
+        if postgres:
+            match = or_(col(Initiative.title).ilike(pattern, escape="/"),
+                        col(Initiative.summary).ilike(pattern, escape="/"))
+        else:
+            match = or_(col(Initiative.title).like(pattern, escape="/"),
+                        col(Initiative.summary).like(pattern, escape="/"))
+        if word.isdigit():
+            match = or_(match, col(Initiative.id) == int(word))
+        out.append(match)
     return out
 
 
-def _working_group_expr() -> Any:
-    # The JSON column's own operator: `->>` on PostgreSQL, json_extract on SQLite.
-    return cast(Any, col(Initiative.data))["working_group"].as_string()
+def _escape_like(word: str) -> str:
+    return word.replace("/", "//").replace("%", "/%").replace("_", "/_")
+
+
+def _working_group_expr(postgres: bool) -> Any:
+    # Written out (path as a literal, not a bound parameter) so that it is the very expression of
+    # the index ix_initiative_working_group (migration 0004) and the database uses that index.
+    if postgres:
+        return cast(Any, col(Initiative.data)).op("->>")(literal_column("'working_group'"))
+    return func.json_extract(col(Initiative.data), literal_column("'$.working_group'"))
 
 
 # --- shared pieces --------------------------------------------------------------------------
@@ -401,22 +550,61 @@ def _working_group_expr() -> Any:
 
 @dataclass(frozen=True)
 class Names:
+    """Slug → name of the reference data a page shows, and each working group's theme."""
+
     municipalities: dict[str, str]
     working_groups: dict[str, str]
+    themes: dict[str, str] = field(default_factory=dict)
+    group_theme: dict[str, str | None] = field(default_factory=dict)
+
+    def options(self) -> dict[str, list[tuple[str, str]]]:
+        """(slug, name) per kind, by name: the choices of forms and filters."""
+        def by_name(names: dict[str, str]) -> list[tuple[str, str]]:
+            return sorted(names.items(), key=lambda item: (item[1], item[0]))
+
+        return {
+            "municipality": by_name(self.municipalities),
+            "working_group": by_name(self.working_groups),
+            "theme": by_name(self.themes),
+        }
+
+    def groups_of_theme(self, theme: str) -> list[str]:
+        return sorted(g for g, t in self.group_theme.items() if t == theme)
+
+
+# One round trip for three small tables: every page shows some of these names.
+_NAMES = Prepared(union_all(
+    sa_select(literal_column("'m'"), col(Municipality.slug), col(Municipality.name),
+              literal_column("NULL")),
+    sa_select(literal_column("'g'"), col(WorkingGroup.slug), col(WorkingGroup.name),
+              col(WorkingGroup.theme_slug)),
+    sa_select(literal_column("'t'"), col(Theme.slug), col(Theme.name), literal_column("NULL")),
+))
+_GROUP_MEMBERS = Prepared(
+    sa_select(col(WorkingGroupMember.working_group_slug), col(WorkingGroupMember.municipality_slug))
+)
 
 
 def _names(session: Session) -> Names:
-    return Names(
-        municipalities=dict(session.execute(select(Municipality.slug, Municipality.name)).all()),
-        working_groups=dict(session.execute(select(WorkingGroup.slug, WorkingGroup.name)).all()),
-    )
+    found: dict[str, dict[str, str]] = {"m": {}, "g": {}, "t": {}}
+    group_theme: dict[str, str | None] = {}
+    for kind, slug, name, theme in _NAMES.all(session):
+        found[kind][slug] = name
+        if kind == "g":
+            group_theme[slug] = theme
+    return Names(municipalities=found["m"], working_groups=found["g"], themes=found["t"],
+                 group_theme=group_theme)
+
+
+def reference_options(engine: Engine) -> dict[str, list[tuple[str, str]]]:
+    """(slug, name) of municipalities, working groups and themes, by name (see `Names.options`)."""
+    with engine.db.read() as session:
+        return _names(session).options()
 
 
 def _group_members(session: Session) -> dict[str, tuple[str, ...]]:
     members: dict[str, list[str]] = {}
-    for group, municipality in session.execute(
-        select(WorkingGroupMember.working_group_slug, WorkingGroupMember.municipality_slug)
-    ):
+    for group, municipality in _GROUP_MEMBERS.all(session):
         members.setdefault(group, []).append(municipality)
     return {k: tuple(sorted(v)) for k, v in members.items()}
 
@@ -455,11 +643,11 @@ def _attach_deadlines(session: Session, rows: Sequence[Row], now: datetime) -> N
         return
     earliest: dict[int, tuple[str, datetime]] = {}
     query = (
-        select(Deadline.initiative_id, Deadline.label, Deadline.due_at)
-        .where(Deadline.status == "open", col(Deadline.initiative_id).in_(ids))
+        sa_select(col(Deadline.initiative_id), col(Deadline.label), col(Deadline.due_at))
+        .where(col(Deadline.status) == "open", col(Deadline.initiative_id).in_(ids))
         .order_by(col(Deadline.due_at))
     )
-    for iid, label, due in session.execute(query):
+    for iid, label, due in session.connection().execute(query):
         earliest.setdefault(iid, (label, due))
     for r in rows:
         if r.id in earliest:

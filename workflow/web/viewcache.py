@@ -41,12 +41,33 @@ class Cached:
     offered: dict[tuple[AdmissionKey, int], list[Any]] = field(default_factory=dict)
 
 
+OfferKey = tuple[AdmissionKey, int]  # the grants and group members asked for, and the minute
+
+
 class ViewCache:
     """Working copies by initiative id; safe to share between the threads of one process."""
 
     def __init__(self) -> None:
         self._rows: dict[int, Cached] = {}
         self._lock = threading.Lock()
+        self._answers: dict[OfferKey, dict[tuple[int, int], list[Any]]] = {}
+
+    def answers(self, key: OfferKey) -> dict[tuple[int, int], list[Any]]:
+        """The inbox's answers for `key` by (id, version): the steps that wait for this actor.
+
+        An answer is exact while the version is unchanged (every write raises it) and within
+        the minute the key names; answers of earlier minutes are dropped.
+        """
+        with self._lock:
+            found = self._answers.get(key)
+            if found is None:
+                minute = key[1]
+                for old in [k for k in self._answers if k[1] != minute]:
+                    del self._answers[old]
+                if len(self._answers) >= MAX_ADMISSIONS:
+                    self._answers.clear()
+                found = self._answers[key] = {}
+            return found
 
     def current(self, session: Session, stubs: Iterable[tuple[int, int]]) -> dict[int, Cached]:
         """The copies of (id, version) pairs, reloading those missing or at another version."""

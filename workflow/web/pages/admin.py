@@ -5,7 +5,7 @@ from typing import Any
 from fastapi import APIRouter, Request
 from fastapi.responses import RedirectResponse, Response
 
-from workflow import services
+from workflow import frameworks, services
 from workflow.errors import InvalidInput, NotFound
 from workflow.models import User
 from workflow.roles import RoleKind
@@ -137,6 +137,7 @@ def _reference(request: Request, app: AppDep, *, status: int = 200, **extra: Any
         "title": "Referentiegegevens",
         "nav": "admin",
         "ref": queries.reference(app.engine),
+        "task_sheets": frameworks.task_sheets(app.db),
         "errors": {},
         "error": None,
         "values": {},
@@ -210,4 +211,35 @@ def delete_recess(
 ) -> Response:
     check_csrf(request, form, auth)
     admin.delete_recess(app.db, recess_id)
+    return _saved()
+
+
+# --- task sheets (opgavebladen) ---------------------------------------------------------------
+
+
+@router.post("/referentie/opgavebladen")
+def save_task_sheet(request: Request, app: AppDep, auth: AdminUser, form: FormDep) -> Response:
+    check_csrf(request, form, auth)
+    values = {k: str(form.get(k, "")) for k in ("sheet_theme", "sheet_year", "budget")}
+    try:
+        frameworks.save_task_sheet(app.db, theme=values["sheet_theme"], year=values["sheet_year"],
+                                   budget=values["budget"])
+    except InvalidInput as exc:
+        names = {"theme": "sheet_theme", "year": "sheet_year"}
+        errors = {names.get(k, k): v for k, v in exc.field_errors.items()}
+        return _reference(request, app, status=422, values=values, errors=errors, error=exc.message)
+    return _saved()
+
+
+@router.post("/referentie/kernopgaven")
+def save_core_task(request: Request, app: AppDep, auth: AdminUser, form: FormDep) -> Response:
+    check_csrf(request, form, auth)
+    values = {k: str(form.get(k, "")) for k in ("task_theme", "task_year", "code", "task_name")}
+    try:
+        frameworks.save_core_task(app.db, theme=values["task_theme"], year=values["task_year"],
+                                  code=values["code"], name=values["task_name"])
+    except InvalidInput as exc:
+        names = {"theme": "task_theme", "year": "task_year", "name": "task_name"}
+        errors = {names.get(k, k): v for k, v in exc.field_errors.items()}
+        return _reference(request, app, status=422, values=values, errors=errors, error=exc.message)
     return _saved()

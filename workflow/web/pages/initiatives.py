@@ -5,13 +5,13 @@ from typing import Annotated
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import RedirectResponse, Response
 
-from workflow import services
+from workflow import frameworks, services
 from workflow.clock import utcnow
 from workflow.diagram import to_mermaid
 from workflow.web import accounts, queries
 from workflow.web.deps import AppDep, CurrentUser, FormDep, check_csrf
 from workflow.web.pages._render import page
-from workflow.web.pages.steps import reference_options, timeline_entries
+from workflow.web.pages.steps import timeline_entries
 
 router = APIRouter()
 
@@ -19,8 +19,13 @@ DEADLINE_STATUS = {"open": "loopt", "met": "gehaald", "cancelled": "vervallen", 
 
 
 @router.get("/wacht-op-mij")
-def inbox(request: Request, app: AppDep, auth: CurrentUser) -> Response:
-    found = queries.inbox(app.engine, auth.actor)
+def inbox(
+    request: Request,
+    app: AppDep,
+    auth: CurrentUser,
+    pagina: Annotated[int, Query(ge=1, le=100_000)] = 1,
+) -> Response:
+    found = queries.inbox(app.engine, auth.actor, page=pagina)
     return page(
         request,
         "inbox.html",
@@ -46,7 +51,6 @@ def listing(
         overdue=verlopen == "ja", q=zoek, page=pagina,
     )
     result = queries.search(app.engine, filters)
-    ref = queries.reference(app.engine)
     params = {k: v for k, v in {"status": status, "gemeente": gemeente, "werkgroep": werkgroep,
                                 "thema": thema, "verlopen": verlopen, "zoek": zoek}.items() if v}
     return page(
@@ -59,7 +63,7 @@ def listing(
             "filters": filters,
             "params": params,
             "states": queries.state_choices(app.registry),
-            "ref": ref,
+            "ref": result.options,
         },
     )
 
@@ -68,13 +72,13 @@ def listing(
 def detail(request: Request, app: AppDep, auth: CurrentUser, initiative_id: int) -> Response:
     found = services.show_initiative(app.engine, initiative_id, None)
     spec = app.registry.get(found.flow, found.flow_version)
-    offered = queries.initiative_actions(app.engine, initiative_id, auth.actor)
+    around = queries.around_initiative(app.engine, initiative_id, auth.actor, auth.user_id)
     done = request.query_params.get("gezet")
     done_label = None
     if done:
         t = spec.transition(done)
         done_label = t.label if t else None
-    ref = reference_options(app)
+    ref = around.options
     group = found.data.get("working_group")
     now = utcnow()
     deadlines = [
@@ -88,17 +92,30 @@ def detail(request: Request, app: AppDep, auth: CurrentUser, initiative_id: int)
             "nav": "list",
             "i": found,
             "spec": spec,
-            "actions": offered,
+            "actions": around.actions,
             "diagram": to_mermaid(spec, current=found.state),
             "states": list(spec.states.values()),
             "timeline": timeline_entries(spec, found.timeline, ref),
             "deadlines": deadlines,
             "deadline_status": DEADLINE_STATUS,
             "working_group": dict(ref["working_group"]).get(group, group) if group else None,
-            "following": accounts.is_following(app.db, auth.user_id, initiative_id),
+            "following": around.following,
             "done_label": done_label,
+            "frameworks": _frameworks(app, found),
+            "municipality_names": dict(ref.get("municipality", [])),
         },
     )
+
+
+def _frameworks(app: AppDep, found: services.InitiativeDetail) -> dict[str, object] | None:
+    """The frameworks check of a plan with a budget, for the small block on the page."""
+    if "budget_cents" not in found.data or "frameworks" not in app.registry.region.lookups:
+        return None
+    check = frameworks.check_for(app.engine, found.id)
+    money = {k: frameworks.format_cents(v) for k, v in (
+        ("budget", check.budget_cents), ("committed", check.committed_cents),
+        ("remaining", check.remaining_cents), ("plan", check.plan_cents or 0))}
+    return {"check": check, "money": money}
 
 
 @router.post("/initiatieven/{initiative_id:int}/volgen")

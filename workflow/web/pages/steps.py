@@ -38,18 +38,14 @@ class Step:
     own_scope: tuple[str, list[str]] | None = None
     homes: list[tuple[str, str]] = field(default_factory=list)  # for a new initiative: on whose behalf
     flow_name: str = ""
+    flows: list[tuple[str, str]] = field(default_factory=list)  # (name, label) the user may start
 
 
 # --- shared with the initiative page ----------------------------------------------------------
 
 
 def reference_options(app: App) -> dict[str, list[tuple[str, str]]]:
-    ref = queries.reference(app.engine)
-    return {
-        "municipality": [(m.slug, m.name) for m in ref["municipalities"]],
-        "working_group": [(g["row"].slug, g["row"].name) for g in ref["working_groups"]],
-        "theme": [(t.slug, t.name) for t in ref["themes"]],
-    }
+    return queries.reference_options(app.engine)
 
 
 def timeline_entries(
@@ -132,7 +128,10 @@ def step_post(
 def _new_step(app: App, auth: Authenticated, flow_name: str | None) -> Step:
     flows = queries.submit_flows(app.registry, auth.actor)
     if not flows:
-        raise PermissionDenied("Alleen een lid van een raadsfractie kan een voorstel indienen.")
+        raise PermissionDenied(
+            "Alleen een lid van een raadsfractie kan een voorstel indienen, en alleen een college "
+            "kan een initiatief uit de samenleving registreren."
+        )
     spec = next((f for f in flows if f.name == flow_name), flows[0])
     start = spec.start
     roles = {a.role for a in start.roles}
@@ -154,6 +153,7 @@ def _new_step(app: App, auth: Authenticated, flow_name: str | None) -> Step:
         intro=spec.label,
         homes=homes,
         flow_name=spec.name,
+        flows=[(f.name, f.label) for f in flows],
     )
 
 

@@ -1,0 +1,108 @@
+"""The read queries behind the pages: the inbox in pages and by urgency, search, filters, the flow choice."""
+
+import re
+from datetime import timedelta
+
+from sqlmodel import select
+
+from tests import routes
+from workflow.clock import utcnow
+from workflow.models import Deadline
+from workflow.web import queries
+
+
+def set_due(app, iid, days):
+    with app.db.write() as session:
+        deadline = session.exec(select(Deadline).where(Deadline.initiative_id == iid,
+                                                       Deadline.status == "open")).one()
+        deadline.due_at = utcnow() + timedelta(days=days)
+        session.add(deadline)
+
+
+def titles(html):
+    return re.findall(r'<a href="/initiatieven/\d+">([^<]+)</a>', html)
+
+
+class TestInboxPages:
+    def test_the_most_urgent_come_first_over_pages_of_25(self, app, engine, people):
+        ids = [routes.drive(engine, people, "with_college", title=f"Voorstel {n:02d}") for n in range(27)]
+        for n, iid in enumerate(ids):
+            set_due(app, iid, 30 - n)  # the newest is the most urgent
+        set_due(app, ids[3], -2)  # one has passed its due date: it leads
+
+        first = queries.inbox(engine, people["college_sliedrecht"])
+        second = queries.inbox(engine, people["college_sliedrecht"], page=2)
+
+        expected = [ids[3], *[i for i in reversed(ids) if i != ids[3]]]
+        assert (27, 2, 25) == (first.total, first.pages, len(first.actionable))
+        assert expected[:25] == [r.id for r in first.actionable]
+        assert expected[25:] == [r.id for r in second.actionable]
+        assert first.actionable[0].overdue
+        assert (2, 2) == (second.page, second.pages)
+
+    def test_a_page_past_the_last_shows_the_last(self, engine, people):
+        iid = routes.drive(engine, people, "with_college")
+        found = queries.inbox(engine, people["college_sliedrecht"], page=9)
+        assert (1, [iid]) == (found.page, [r.id for r in found.actionable])
+
+    def test_the_page_links_in_the_inbox(self, engine, people, browser_for):
+        for n in range(26):
+            routes.drive(engine, people, "with_college", title=f"Voorstel {n:02d}")
+        client, _ = browser_for("college_sliedrecht")
+        first = client.get("/wacht-op-mij").text
+        assert "U kunt nu iets doen <span class=\"muted\">(26)</span>" in first
+        assert '<a href="/wacht-op-mij?pagina=2">Volgende pagina</a>' in first
+        second = client.get("/wacht-op-mij?pagina=2").text
+        assert ["Voorstel 00"] == [t for t in titles(second) if t.startswith("Voorstel")]
+        assert '<a href="/wacht-op-mij?pagina=1">Vorige pagina</a>' in second
+
+    def test_answers_kept_for_the_minute_follow_every_write(self, engine, people):
+        iid = routes.drive(engine, people, "with_college")
+        college = people["college_sliedrecht"]
+        assert [iid] == [r.id for r in queries.inbox(engine, college).actionable]
+        engine.fire(iid, "decline", actor=college, data={"reason": "Past niet in de begroting."})
+        assert [] == queries.inbox(engine, college).actionable
+
+
+class TestSearch:
+    def test_like_wildcards_in_the_search_are_plain_characters(self, engine, people):
+        routes.submit(engine, people, "Honderd procent duurzaam")
+        routes.submit(engine, people, "Korting van 100% op leges")
+        routes.submit(engine, people, "Fiets_route langs de Merwede")
+
+        def found(q):
+            return [r.title for r in queries.search(engine, queries.Filters(q=q)).rows]
+
+        assert ["Korting van 100% op leges"] == found("100%")
+        assert ["Fiets_route langs de Merwede"] == found("fiets_")
+        assert ["Korting van 100% op leges"] == found("%")  # not every title
+        assert ["Fiets_route langs de Merwede"] == found("MERWEDE")
+
+    def test_a_municipality_finds_its_own_and_those_it_takes_part_in(self, engine, people):
+        joined = routes.drive(engine, people, "elaboration", title="Met Papendrecht")
+        routes.submit(engine, people, "Alleen Sliedrecht")
+
+        def found(**filters):
+            return [r.id for r in queries.search(engine, queries.Filters(**filters)).rows]
+
+        assert [joined] == found(municipality="papendrecht")
+        assert [joined] == found(municipality="papendrecht", theme="bouwen-en-wonen")
+        assert [] == found(municipality="papendrecht", theme="geen-thema")
+        assert 2 == len(found(municipality="sliedrecht"))
+
+    def test_the_list_offers_the_reference_names_as_filters(self, engine, people, browser_for):
+        client, _ = browser_for("regiekamer")
+        page = client.get("/initiatieven?gemeente=dordrecht").text
+        assert '<option value="dordrecht" selected>Dordrecht</option>' in page
+        assert '<option value="bouwen-en-wonen">' in page
+
+
+class TestNewProposal:
+    def test_a_fractie_chooses_the_process_when_there_is_more_than_one(self, app, people, browser_for):
+        client, _ = browser_for("fractie_sliedrecht")
+        flows = queries.submit_flows(app.registry, people["fractie_sliedrecht"])
+        page = client.get("/initiatieven/nieuw?proces=groeiagenda").text
+        assert '<input type="hidden" name="proces" value="groeiagenda">' in page
+        assert (len(flows) > 1) == ("Kies het proces" in page)
+        if len(flows) > 1:
+            assert 'href="/initiatieven/nieuw?proces=groeiagenda" aria-current="page"' in page
