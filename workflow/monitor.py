@@ -2,6 +2,8 @@
 
 Pure reads over the event log and the reference data (no second bookkeeping): every figure
 can be traced back to `Event`, `Deadline`, `Initiative` and the opgavebladen (`task_sheet`).
+The database does the counting and timing (workflow/monitor_queries.py); this module puts the
+figures together with the flows' labels and order, and keeps finished reports per process.
 """
 
 import threading
@@ -256,18 +258,6 @@ class _Names:
     group_theme: dict[str, str | None]
 
 
-@dataclass(frozen=True)
-class _Scoped:
-    """What the overdue list needs of an initiative."""
-
-    title: str
-    municipality: str
-    faction: str | None
-    flow: str
-    flow_version: int
-    working_group: str | None
-
-
 def _names(conn: Connection) -> _Names:
     return _Names(
         municipalities={k: v for k, v in conn.execute(text("SELECT slug, name FROM municipality"))},
@@ -285,31 +275,43 @@ def _overdue(
 ) -> list[OverdueItem]:
     """Deadlines past their date at `as_of` and not yet met, with who they wait on."""
     wg = queries.Sql(conn).json_text("working_group")
-    statement = text(
-        "SELECT d.initiative_id, d.state, d.label, d.due_at, i.title, i.municipality, i.faction,"
-        f" i.flow, i.flow_version, {wg} FROM deadline d JOIN initiative i ON i.id = d.initiative_id"
+    overdue = (
+        "FROM deadline d JOIN initiative i ON i.id = d.initiative_id"
         " WHERE d.due_at < :as_of AND d.created_at < :as_of AND d.status <> 'cancelled'"
         f" AND (d.closed_at IS NULL OR d.closed_at >= :as_of) AND {scope.condition}"
-        " ORDER BY d.due_at, d.id"
+    )
+    params = {**scope.params, "as_of": as_of}
+    statement = text(
+        "SELECT d.initiative_id, d.state, d.label, d.due_at, i.title, i.municipality, i.faction,"
+        f" i.flow, i.flow_version, {wg} {overdue} ORDER BY d.due_at, d.id"
     ).bindparams(bindparam("as_of", type_=UTCDateTime())).columns(due_at=UTCDateTime())
-    rows = list(conn.execute(statement, {**scope.params, "as_of": as_of}))
-    found = {r[0]: _Scoped(*r[4:]) for r in rows}
-    views = _views(conn, found, set(found))
-    waiting_on: dict[tuple[Any, ...], list[str]] = {}  # many deadlines wait on the same parties
+    rows = conn.execute(statement, params).all()
+    participants: dict[int, list[tuple[str, str]]] = defaultdict(list)
+    for iid, municipality, status in conn.execute(text(
+        "SELECT initiative_id, municipality, status FROM participant WHERE initiative_id IN"
+        f" (SELECT d.initiative_id {overdue})"
+    ).bindparams(bindparam("as_of", type_=UTCDateTime())), params):
+        participants[iid].append((municipality, status))
+    members = _group_members(conn) if rows else {}
+    # Many deadlines wait on the same parties: who, follows from these alone.
+    waiting_on: dict[tuple[Any, ...], list[str]] = {}
     out = []
-    for iid, state, label, due_at, *_rest in rows:
-        info = found[iid]
-        view = views[iid]
-        key = (info.flow, info.flow_version, state, info.municipality, info.faction,
-               info.working_group, tuple(sorted((m, p.status) for m, p in view.participants.items())))
+    for iid, state, label, due_at, title, municipality, faction, flow, version, group in rows:
+        joined = tuple(sorted(participants.get(iid, ())))
+        key = (flow, version, state, municipality, faction, group, joined)
         if key not in waiting_on:
-            waiting_on[key] = _waiting_on(registry.get(info.flow, info.flow_version), state, view,
-                                          municipalities)
+            view = InitiativeView(
+                id=iid, flow=flow, state="", municipality=municipality, faction=faction,
+                data={"working_group": group} if group else {},
+                participants={m: ParticipantView(status) for m, status in joined},
+                group_members=members,
+            )
+            waiting_on[key] = _waiting_on(registry.get(flow, version), state, view, municipalities)
         due = _aware(due_at)
         out.append(OverdueItem(
             initiative_id=iid,
-            title=info.title,
-            municipality=municipalities.get(info.municipality, info.municipality),
+            title=title,
+            municipality=municipalities.get(municipality, municipality),
             label=label,
             due_at=due,
             days_overdue=int(_days(as_of - due)),
@@ -318,32 +320,14 @@ def _overdue(
     return sorted(out, key=lambda o: (-o.days_overdue, o.initiative_id))
 
 
-def _views(conn: Connection, scope: Mapping[int, _Scoped], ids: set[int]) -> dict[int, InitiativeView]:
-    """Enough of each initiative for the audiences' scope rules (participants, working group)."""
-    if not ids:
-        return {}
+def _group_members(conn: Connection) -> dict[str, tuple[str, ...]]:
+    """The municipalities of every working group (for the audiences' scope rules)."""
     members: dict[str, list[str]] = defaultdict(list)
     for group, municipality in conn.execute(
         text("SELECT working_group_slug, municipality_slug FROM working_group_member")
     ):
         members[group].append(municipality)
-    group_members = {g: tuple(sorted(m)) for g, m in members.items()}  # shared by every view
-    participants: dict[int, dict[str, ParticipantView]] = defaultdict(dict)
-    for iid, municipality, status in conn.execute(
-        text("SELECT initiative_id, municipality, status FROM participant WHERE initiative_id IN :ids")
-        .bindparams(bindparam("ids", expanding=True)), {"ids": sorted(ids)}
-    ):
-        participants[iid][municipality] = ParticipantView(status)
-    return {
-        iid: InitiativeView(
-            id=iid, flow=scope[iid].flow, state="", municipality=scope[iid].municipality,
-            faction=scope[iid].faction,
-            data={"working_group": scope[iid].working_group} if scope[iid].working_group else {},
-            participants=participants[iid],
-            group_members=group_members,
-        )
-        for iid in ids
-    }
+    return {g: tuple(sorted(m)) for g, m in members.items()}
 
 
 def _waiting_on(
