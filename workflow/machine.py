@@ -33,6 +33,7 @@ class FlowMachine:
                     "conditions": [_guard_condition(g.check) for g in t.guards],
                 }
             )
+        self._triggers: dict[str, frozenset[str]] = {}
         self._machine = Machine(
             model=None,
             states=list(flow.states),
@@ -44,7 +45,10 @@ class FlowMachine:
 
     def can_leave(self, state: str, trigger: str) -> bool:
         """True when `trigger` is declared from `state` (guards not considered)."""
-        return trigger in self._machine.get_triggers(state)
+        triggers = self._triggers.get(state)
+        if triggers is None:  # asked on every step; a flow version never changes
+            triggers = self._triggers[state] = frozenset(self._machine.get_triggers(state))
+        return trigger in triggers
 
     def fire(
         self, state: str, trigger: str, ctx: TransitionContext, *, judged: bool = False
