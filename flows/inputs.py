@@ -200,14 +200,18 @@ INITIATOR_KINDS = {
 class CivicRegistrationInput(SubmitInput):
     """A civic initiative as the college registers it, with the initiator's contact details."""
 
-    initiator_name: str = Field(title="Naam van de initiatiefnemer (contactpersoon)", min_length=2,
-                                max_length=160)
+    # Personal: kept in the initiative (the initiator is mailed) but out of open data.
+    initiator_name: Annotated[str, Personal()] = Field(
+        title="Naam van de initiatiefnemer (contactpersoon)", min_length=2, max_length=160
+    )
     initiator_organisation: str = Field(default="", title="Organisatie (leeg bij inwoners)",
                                         max_length=200)
     initiator_kind: Literal["inwoners", "bedrijf", "maatschappelijke_organisatie", "kennisinstelling"] = (
         Field(title="Soort initiatiefnemer")
     )
-    initiator_email: str = Field(title="E-mailadres van de initiatiefnemer", max_length=254)
+    initiator_email: Annotated[str, Personal()] = Field(
+        title="E-mailadres van de initiatiefnemer", max_length=254
+    )
 
     @field_validator("initiator_name", "initiator_organisation")
     @classmethod

@@ -227,3 +227,12 @@ class TestApi:
                                        "data": {"working_group": "energie"}})
             assert (200, "tabled") == (routed.status_code, routed.json()["state"])
         assert ["samenleving_ontvangen", "samenleving_status"] == _to_initiator(app, iid)
+
+
+def test_the_open_data_export_leaves_the_initiator_out(app, engine, people):
+    from workflow.exports import export_json
+
+    iid = register(engine, people)
+    document = json.dumps(export_json(app.db, app.registry), ensure_ascii=False)
+    assert str(iid) in document  # the initiative itself is exported
+    assert ("Fatima" not in document, EMAIL not in document.lower()) == (True, True)
