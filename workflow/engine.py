@@ -15,7 +15,7 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import UTC, date, datetime
 from functools import partial
-from typing import Any
+from typing import Any, Protocol
 
 from sqlalchemy import insert
 from sqlmodel import Session, col, select
@@ -48,7 +48,7 @@ from workflow.models import (
     WorkingGroup,
     WorkingGroupMember,
 )
-from workflow.outbox import Renderer, freeze, people_by_audience, queued_message, recipients
+from workflow.outbox import UNRENDERED, Renderer, freeze, people_by_audience, queued_message, recipients
 from workflow.registry import FlowRegistry
 from workflow.roles import SYSTEM, Actor
 
@@ -64,7 +64,7 @@ REFERENCE_TABLES: dict[str, Any] = {
 
 
 @dataclass(frozen=True)
-class _Reference:
+class Reference:
     loaded_at: float
     names: dict[str, str]  # municipality slug → name
     groups: dict[str, str]  # working group slug → name
@@ -94,6 +94,23 @@ class StepRow:
     data: dict[str, Any]
     created_at: datetime
     updated_at: datetime
+
+
+class Subject(Protocol):
+    """What a message says of its initiative: an `Initiative`, a `StepRow` or the sweep's row."""
+
+    @property
+    def id(self) -> int | None: ...
+    @property
+    def title(self) -> str: ...
+    @property
+    def summary(self) -> str: ...
+    @property
+    def state(self) -> str: ...
+    @property
+    def municipality(self) -> str: ...
+    @property
+    def faction(self) -> str | None: ...
 
 
 @dataclass(frozen=True)
@@ -161,7 +178,7 @@ class Engine:
         self.base_url = base_url.rstrip("/")
         self.mail_domain = mail_domain
         self.clock = clock
-        self._reference_cache: _Reference | None = None
+        self._reference_cache: Reference | None = None
         # Test seam for crash safety: called at named points inside the transaction.
         self._fault = fault or (lambda _point: None)
 
@@ -677,24 +694,28 @@ class Engine:
                 if key in sent_to or person.user_id == ctx.actor.user_id:
                     continue
                 sent_to.add(key)
-                message = queued_message(notify.template, frozen, person, domain=self.mail_domain,
-                                         initiative_id=row.id, event_id=event.id)
-                rows.append(message | {"next_attempt_at": ctx.now, "created_at": ctx.now,
-                                       "claimed_by": None, "claimed_at": None, "sent_at": None})
-        sql.INSERT_OUTBOX.many(session, rows)
+                rows.append(queued_message(notify.template, frozen, person, domain=self.mail_domain,
+                                           initiative_id=row.id, event_id=event.id))
+        shared = {**UNRENDERED, "initiative_id": row.id, "event_id": event.id,
+                  "next_attempt_at": ctx.now, "created_at": ctx.now}
+        sql.INSERT_OUTBOX.many(session, rows, shared)
         return len(rows)
 
     def message_context(
         self,
         session: Session,
         spec: Flow,
-        row: "Initiative | StepRow",
+        row: Subject,
         view: InitiativeView,
         event: "Event | StepEvent",
         deadline: "Deadline | StepDeadline | None",
+        reference: "Reference | None" = None,
     ) -> dict[str, Any]:
-        """What every template may use; templates fail loudly on anything else (StrictUndefined)."""
-        reference = self._reference(session)
+        """What every template may use; templates fail loudly on anything else (StrictUndefined).
+
+        `reference`: the reference data to name things with, when the caller has it at hand
+        (the sweep makes messages while a COPY is open and cannot ask the database)."""
+        reference = reference or self._reference(session)
         names = reference.names
         group_name = reference.groups.get(view.data.get("working_group") or "", "")
         t = spec.transition(event.trigger)
@@ -770,7 +791,11 @@ class Engine:
             loaded=loaded,
         )
 
-    def _reference(self, session: Session) -> "_Reference":
+    def reference(self, session: Session) -> "Reference":
+        """Municipality, group and theme names, group members and recesses (cached briefly)."""
+        return self._reference(session)
+
+    def _reference(self, session: Session) -> "Reference":
         """Reference data, read at most every few seconds: it is needed in every step and
         edited rarely, and a stale name in a mail for a few seconds harms nobody."""
         now = time.monotonic()
@@ -781,7 +806,7 @@ class Engine:
                 select(col(WorkingGroupMember.working_group_slug), col(WorkingGroupMember.municipality_slug))
             ):
                 members.setdefault(g, []).append(m)
-            cached = _Reference(
+            cached = Reference(
                 loaded_at=now,
                 names=dict(session.exec(select(col(Municipality.slug), col(Municipality.name))).all()),
                 groups=dict(session.exec(select(col(WorkingGroup.slug), col(WorkingGroup.name))).all()),

@@ -201,7 +201,7 @@ class OutboxMessage(SQLModel, table=True):
 
     id: int | None = Field(default=None, primary_key=True)
     message_id: str = Field(max_length=255, sa_column_kwargs={"unique": True})
-    initiative_id: int | None = Field(default=None, foreign_key="initiative.id", index=True)
+    initiative_id: int | None = Field(default=None, foreign_key="initiative.id")  # no index: 0007
     event_id: int | None = Field(default=None, foreign_key="event.id")
     template: str = Field(max_length=120)
     recipient: str = Field(max_length=254)

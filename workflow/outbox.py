@@ -6,12 +6,13 @@ transaction, so a step costs a JSON dump instead of two template renders per rec
 """
 
 import json
-import uuid
+import secrets
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any, Protocol
 
+import orjson
 from sqlmodel import Session
 
 from workflow.context import InitiativeView
@@ -122,7 +123,7 @@ def people_by_audience(
 
 def new_message_id(domain: str) -> str:
     """Stable for the row's life, so a resend after a crash can be recognised as the same mail."""
-    return f"<{uuid.uuid4().hex}@{domain}>"
+    return f"<{secrets.token_hex(16)}@{domain}>"
 
 
 def queued_message(
@@ -137,22 +138,41 @@ def queued_message(
     """The column values of one unrendered outbox row; `frozen` is `freeze(context)`, shared by
     every recipient of a step. The sender renders it (`thaw` + the recipient) when it sends."""
     return {
+        **addressed(template, frozen, recipient, domain=domain, initiative_id=initiative_id),
+        "event_id": event_id,
+        **UNRENDERED,
+    }
+
+
+def addressed(
+    template: str, frozen: str, recipient: Recipient, *, domain: str, initiative_id: int | None
+) -> dict[str, Any]:
+    """The values that differ between the rows of a step: insert them with `UNRENDERED` (and
+    the event and times) as the rows' shared values."""
+    return {
         "message_id": new_message_id(domain),
         "initiative_id": initiative_id,
-        "event_id": event_id,
         "template": template,
         "recipient": recipient.email,
         "recipient_name": recipient.name,
         "audience": recipient.audience,
         "context": frozen,
-        "subject": "",
-        "body_text": "",
-        "body_html": "",
-        "attachments": [],
-        "status": "pending",
-        "attempts": 0,
-        "last_error": "",
     }
+
+
+UNRENDERED: Mapping[str, Any] = {
+    "subject": "",
+    "body_text": "",
+    "body_html": "",
+    "attachments": [],
+    "status": "pending",
+    "attempts": 0,
+    "last_error": "",
+    "claimed_by": None,
+    "claimed_at": None,
+    "sent_at": None,
+}
+"""What every queued row starts with: pass it as `shared` to an insert of many rows."""
 
 
 def template_context(context: Mapping[str, Any], name: str, email: str, audience: str) -> dict[str, Any]:
@@ -163,7 +183,11 @@ def template_context(context: Mapping[str, Any], name: str, email: str, audience
 def freeze(context: Mapping[str, Any]) -> str:
     """JSON that keeps dates and moments as such (`thaw` gives them back), so a template renders
     the same later as it would have in the transaction."""
-    return json.dumps(context, default=_tag, ensure_ascii=False, separators=(",", ":"))
+    # orjson: a third of the time of `json.dumps`, the same text; a sweep freezes a thousand.
+    return orjson.dumps(context, default=_tag, option=_FREEZE).decode()
+
+
+_FREEZE = orjson.OPT_PASSTHROUGH_DATETIME | orjson.OPT_NON_STR_KEYS  # datetimes go to `_tag`
 
 
 def thaw(frozen: str) -> dict[str, Any]:

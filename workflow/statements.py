@@ -39,7 +39,9 @@ def _insert_all(model: Any, *, returning_id: bool = False) -> Prepared:
     columns = [c for c in table.columns if not c.primary_key]
     statement = insert(table).values({c.name: bindparam(c.name, type_=c.type) for c in columns})
     fill = {c.name: _default_of(c) for c in columns if c.default is not None or c.nullable}
-    return Prepared(statement.returning(table.c.id) if returning_id else statement, fill)
+    if returning_id:
+        return Prepared(statement.returning(table.c.id), fill)
+    return Prepared(statement, fill, copy_into=table)
 
 
 def _default_of(column: Column[Any]) -> Callable[[], Any]:
