@@ -161,7 +161,7 @@ class _Batch:
         )
         if self.skip_locked:
             query = query.with_for_update(skip_locked=True, of=[Deadline, Initiative])
-        claimed = [_Due(*values) for values in self.conn.execute(query)]
+        claimed = [_Due(*values) for values in self.conn.execute(query).all()]
         self.claimed_deadlines = len(claimed)
         if not claimed:
             return []
@@ -408,7 +408,7 @@ class _Batch:
             return {}
         columns = [getattr(Initiative, name) for name in _Subject._fields]
         query = core_select(*columns).where(self._among(col(Initiative.id), sorted(set(ids))))
-        rows = (_Subject(*values) for values in self.conn.execute(query))
+        rows = (_Subject(*values) for values in self.conn.execute(query).all())
         return {row.id: row for row in rows}
 
     def _views(self, rows: Sequence[_Subject]) -> dict[int, InitiativeView]:
@@ -420,7 +420,7 @@ class _Batch:
                 col(Participant.initiative_id), col(Participant.municipality),
                 col(Participant.status), col(Participant.data),
             ).where(self._among(col(Participant.initiative_id), ids))
-            for initiative_id, municipality, status, data in self.conn.execute(query):
+            for initiative_id, municipality, status, data in self.conn.execute(query).all():
                 participants[initiative_id][municipality] = ParticipantView(status, dict(data))
         members = self.engine.reference(self.session).members
         return {

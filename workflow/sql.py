@@ -8,12 +8,13 @@ hands them to the DBAPI cursor of the session's connection, inside the same tran
 Use it for the few statements that run on every step; everything else uses the ORM.
 """
 
+import json
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from itertools import chain, islice
 from typing import Any, cast
 
-from sqlalchemy import Dialect, Table
+from sqlalchemy import JSON, Dialect, Table
 from sqlalchemy.sql.compiler import SQLCompiler
 from sqlalchemy.sql.elements import ClauseElement
 from sqlmodel import Session
@@ -31,6 +32,7 @@ class _Compiled:
     results: tuple[Processor, ...]
     copy: str | None  # `COPY table (columns) FROM STDIN` for many rows on PostgreSQL, else None
     columns: tuple[str, ...]  # the parameters in the order of `copy`'s columns
+    copy_binds: dict[str, Processor]  # `binds` as COPY takes them
 
 
 class Prepared:
@@ -69,12 +71,17 @@ class Prepared:
             # The dialect's own variant of each type: e.g. SQLite stores datetimes as text.
             results = tuple(c.type.dialect_impl(dialect).result_processor(dialect, None) for c in columns)
             order = tuple(compiled.positiontup or ()) if dialect.positional else None
-            copy, names = None, tuple(binds)
+            copy, names, copy_binds = None, tuple(binds), binds
             if self.copy_into is not None and dialect.name == "postgresql":
+                # COPY takes JSON as text; psycopg's own JSON adapter would dump it row by row.
+                copy_binds = {
+                    name: _json_text(dialect) if isinstance(param.type, JSON) else binds[name]
+                    for name, param in compiled.binds.items()
+                }
                 quote = dialect.identifier_preparer
                 listed = ", ".join(quote.quote(name) for name in names)
                 copy = f"COPY {quote.format_table(self.copy_into)} ({listed}) FROM STDIN"
-            found = _Compiled(str(compiled), order, binds, defaults, results, copy, names)
+            found = _Compiled(str(compiled), order, binds, defaults, results, copy, names, copy_binds)
             self._by_dialect[dialect.name] = found
         return found
 
@@ -146,7 +153,10 @@ class Prepared:
         an insert made with `copy_into` sends `COPY_FROM` rows or more as one COPY."""
         dialect, dbapi = _connection(session)
         compiled = self._compile(dialect)
-        binds: Mapping[str, Processor] = compiled.binds
+        source = iter(rows)
+        first = list(islice(source, COPY_FROM))
+        copying = compiled.copy is not None and len(first) == COPY_FROM
+        binds: Mapping[str, Processor] = compiled.copy_binds if copying else compiled.binds
         fixed: dict[str, Any] = {}
         if shared:
             fixed = {
@@ -154,23 +164,18 @@ class Prepared:
                 for name, value in shared.items()
             }
             binds = {name: proc for name, proc in binds.items() if name not in fixed}
-        if compiled.copy is None:
-            params = list(self._rows(compiled, rows, binds, fixed))
+        if not copying:
+            params = list(self._rows(compiled, chain(first, source), binds, fixed))
             if params:
                 dbapi.cursor().executemany(compiled.sql, params)
-            return
-        each = (self._params(compiled, row, binds, fixed) for row in rows)
-        first = list(islice(each, COPY_FROM))
-        if len(first) < COPY_FROM:
-            if first:
-                dbapi.cursor().executemany(compiled.sql, first)
             return
         # Streamed: psycopg sends a buffer whenever it fills, so the server writes rows while
         # the caller is still making the next ones (the rows may come from a generator; it must
         # not use the connection meanwhile).
         columns = compiled.columns
-        with dbapi.cursor() as cursor, cursor.copy(compiled.copy) as copy:
-            for converted in chain(first, each):
+        with dbapi.cursor() as cursor, cursor.copy(cast(str, compiled.copy)) as copy:
+            for row in chain(first, source):
+                converted = self._params(compiled, row, binds, fixed)
                 copy.write_row([converted[name] for name in columns])
 
     def all(self, session: Session, values: Mapping[str, Any] | None = None) -> list[tuple[Any, ...]]:
@@ -183,6 +188,11 @@ class Prepared:
     def one(self, session: Session, values: Mapping[str, Any] | None = None) -> tuple[Any, ...] | None:
         rows = self.all(session, values)
         return rows[0] if rows else None
+
+
+def _json_text(dialect: Dialect) -> Processor:
+    dumps = getattr(dialect, "_json_serializer", None) or json.dumps
+    return lambda value: None if value is None else dumps(value)
 
 
 def _connection(session: Session) -> tuple[Dialect, Any]:
