@@ -174,7 +174,14 @@ class Deadline(SQLModel, table=True):
 class Reminder(SQLModel, table=True):
     """A moment before a deadline at which its audiences are reminded; sent once."""
 
-    __table_args__ = (Index("ix_reminder_pending", "sent_at", "remind_at"),)
+    __table_args__ = (
+        # The reminders still to send, in order of their moment: what the sweep reads (0007).
+        Index(
+            "ix_reminder_due", "remind_at", "id",
+            sqlite_where=text("sent_at IS NULL AND cancelled IS 0"),
+            postgresql_where=text("sent_at IS NULL AND cancelled IS false"),
+        ),
+    )
 
     id: int | None = Field(default=None, primary_key=True)
     deadline_id: int = Field(foreign_key="deadline.id", index=True)
