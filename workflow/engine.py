@@ -66,8 +66,10 @@ REFERENCE_TABLES: dict[str, Any] = {
 @dataclass(frozen=True)
 class Reference:
     loaded_at: float
+    version: int  # `Database.reference_version` when read
     names: dict[str, str]  # municipality slug → name
     groups: dict[str, str]  # working group slug → name
+    group_themes: dict[str, str | None]  # working group slug → theme slug
     members: dict[str, tuple[str, ...]]  # working group slug → municipality slugs
     themes: dict[str, str]  # theme slug → name
     recesses: tuple[Period, ...]
@@ -800,16 +802,22 @@ class Engine:
         edited rarely, and a stale name in a mail for a few seconds harms nobody."""
         now = time.monotonic()
         cached = self._reference_cache
-        if cached is None or now - cached.loaded_at > REFERENCE_TTL_SECONDS:
+        version = self.db.reference_version
+        if cached is None or now - cached.loaded_at > REFERENCE_TTL_SECONDS or cached.version != version:
             members: dict[str, list[str]] = {}
             for g, m in session.exec(
                 select(col(WorkingGroupMember.working_group_slug), col(WorkingGroupMember.municipality_slug))
             ):
                 members.setdefault(g, []).append(m)
+            groups = session.exec(
+                select(col(WorkingGroup.slug), col(WorkingGroup.name), col(WorkingGroup.theme_slug))
+            ).all()
             cached = Reference(
                 loaded_at=now,
+                version=version,
                 names=dict(session.exec(select(col(Municipality.slug), col(Municipality.name))).all()),
-                groups=dict(session.exec(select(col(WorkingGroup.slug), col(WorkingGroup.name))).all()),
+                groups={slug: name for slug, name, _theme in groups},
+                group_themes={slug: theme for slug, _name, theme in groups},
                 members={k: tuple(sorted(v)) for k, v in members.items()},
                 themes=dict(session.exec(select(col(Theme.slug), col(Theme.name))).all()),
                 recesses=tuple(Period(r.start, r.end) for r in session.exec(select(Recess))),
@@ -820,6 +828,7 @@ class Engine:
     def reference_changed(self) -> None:
         """Forget cached reference data at once (after a seed or an edit in this process)."""
         self._reference_cache = None
+        self.db.reference_changed()
 
     def _result(
         self, spec: Flow, row: "Initiative | StepRow", events: "Sequence[Event | StepEvent]"

@@ -144,11 +144,7 @@ def figures(
     `moves`: the state changes of the period with the one before (LAG over the initiative's
     changes; for its first change in the period, one index step back to before the period).
     """
-    sql = Sql(conn)
-    if not sql.sqlite:
-        # PostgreSQL would compile this statement (its estimated cost is above `jit_above_cost`)
-        # and spend longer compiling than running it.
-        conn.execute(text("SET LOCAL jit = off"))
+    sql = Sql(conn)  # PostgreSQL's JIT is off for our connections (workflow/db.py)
     params = {**scope.params, "low": sql.time(start), "year": year}
     finals = _in("f", final_states, params)
     committed = _in("c", committed_states, params)

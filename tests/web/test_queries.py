@@ -3,11 +3,12 @@
 import re
 from datetime import timedelta
 
+from sqlalchemy import update
 from sqlmodel import select
 
 from tests import routes
 from workflow.clock import utcnow
-from workflow.models import Deadline
+from workflow.models import Deadline, Initiative
 from workflow.web import queries
 
 
@@ -77,6 +78,30 @@ class TestSearch:
         assert ["Fiets_route langs de Merwede"] == found("fiets_")
         assert ["Korting van 100% op leges"] == found("%")  # not every title
         assert ["Fiets_route langs de Merwede"] == found("MERWEDE")
+
+    def test_search_finds_parts_of_words_in_title_and_summary_in_any_case(self, app, engine, people):
+        cafe = routes.submit(engine, people, "ÉÉN Café aan de haven")
+        routes.submit(engine, people, "Fietspad langs de Merwede")
+
+        def found(q):
+            return [r.id for r in queries.search(engine, queries.Filters(q=q)).rows]
+
+        assert [cafe] == found("café")  # beyond ASCII: the index folds É as well as E
+        assert [cafe] == found("één haven")  # every word must be found
+        assert 2 == len(found("starters"))  # in the summary
+        assert [] == found("haven merwede")
+        with app.db.write() as session:  # an edited title is found by its new words only
+            session.execute(update(Initiative).where(Initiative.id == cafe).values(title="Kade"))
+        assert [] == found("café")
+        assert [cafe] == found("kade")
+
+    def test_search_without_the_index_reads_the_table(self, app, engine, people):
+        iid = routes.submit(engine, people, "Warmtenet in Zwijndrecht")
+        app.db._search_index = False  # an SQLite without FTS5's trigram tokenizer
+        try:
+            assert [iid] == [r.id for r in queries.search(engine, queries.Filters(q="warmtenet")).rows]
+        finally:
+            app.db._search_index = None
 
     def test_a_municipality_finds_its_own_and_those_it_takes_part_in(self, engine, people):
         joined = routes.drive(engine, people, "elaboration", title="Met Papendrecht")

@@ -94,6 +94,7 @@ def save_municipality(
         row.region = region.strip()
         row.bloc = bloc.strip()
         session.add(row)
+    db.reference_changed()
 
 
 def save_working_group(db: Database, *, slug: str, name: str, theme: str) -> None:
@@ -114,6 +115,7 @@ def save_working_group(db: Database, *, slug: str, name: str, theme: str) -> Non
         row.name = name.strip()
         row.theme_slug = theme_slug
         session.add(row)
+    db.reference_changed()
 
 
 def set_members(db: Database, group: str, municipalities: Sequence[str]) -> None:
@@ -129,6 +131,7 @@ def set_members(db: Database, group: str, municipalities: Sequence[str]) -> None
         )
         for slug in sorted(set(municipalities)):
             session.add(WorkingGroupMember(working_group_slug=group, municipality_slug=slug))
+    db.reference_changed()
 
 
 def add_recess(db: Database, *, name: str, start: str, end: str) -> None:
@@ -147,6 +150,7 @@ def add_recess(db: Database, *, name: str, start: str, end: str) -> None:
         raise InvalidInput("Controleer de gemarkeerde velden.", field_errors=errors)
     with db.write() as session:
         session.add(Recess(name=name.strip(), start=days["start"], end=days["end"]))
+    db.reference_changed()
 
 
 def delete_recess(db: Database, recess_id: int) -> None:
@@ -155,3 +159,4 @@ def delete_recess(db: Database, recess_id: int) -> None:
         if row is None:
             raise NotFound(f"Reces {recess_id} bestaat niet.")
         session.delete(row)
+    db.reference_changed()

@@ -1,5 +1,6 @@
 """Request dependencies: the app, who is asking (session cookie or Bearer token), CSRF checks."""
 
+from collections.abc import AsyncIterator
 from typing import Annotated, Any
 
 from fastapi import Depends, Request
@@ -62,6 +63,23 @@ def set_cookie(request: Request, response: Response, name: str, value: str, *, m
         name, value, max_age=max_age, httponly=True, samesite="lax",
         secure=uses_https(request), path="/",
     )
+
+
+# --- one read transaction per page request ----------------------------------------------------
+
+
+async def shared_reads(request: Request) -> AsyncIterator[None]:
+    """GET and HEAD requests read in one transaction (see `Database.shared_reads`).
+
+    Async, so that it runs in the request's own task: the thread-pool calls after it (the other
+    dependencies, the page) get a copy of the context that holds the shared transaction."""
+    if request.method not in ("GET", "HEAD"):
+        yield
+        return
+    # Ending the shared read costs no round trip (SQLite; PostgreSQL reads in autocommit), so it
+    # ends here rather than in one more hop to the thread pool.
+    with get_app(request).db.shared_reads():
+        yield
 
 
 # --- pages: session cookie only -------------------------------------------------------------

@@ -5,7 +5,7 @@ from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import Any, cast
 
-from sqlalchemy import and_, bindparam, func, literal_column, or_, text, type_coerce, union, union_all
+from sqlalchemy import and_, bindparam, func, literal_column, or_, text, type_coerce, union
 from sqlalchemy import select as sa_select
 from sqlalchemy.sql.elements import ColumnElement
 from sqlalchemy.sql.selectable import CompoundSelect
@@ -27,7 +27,6 @@ from workflow.models import (
     Theme,
     User,
     WorkingGroup,
-    WorkingGroupMember,
 )
 from workflow.registry import FlowRegistry
 from workflow.roles import Actor
@@ -201,7 +200,7 @@ def around_initiative(engine: Engine, initiative_id: int, actor: Actor, user_id:
                 col(Follow.user_id) == user_id, col(Follow.initiative_id) == initiative_id
             )
         ).first() is not None
-        return Around(actions=offered, options=_names(session).options(), following=following)
+        return Around(actions=offered, options=_names(engine, session).options(), following=following)
 
 
 def _initiative_actions(
@@ -266,7 +265,7 @@ def inbox(
     )
     size = max(1, page_size)
     with engine.db.read() as session:
-        names = _names(session)
+        names = _names(engine, session)
         shown: list[Row] = []
         total = 0
         if shape:
@@ -295,7 +294,7 @@ def _actionable(
     if not stubs:
         return [], 0, 1
     cache = cache_for(engine)
-    members = _group_members(session)
+    members = engine.reference(session).members
     key = (actor.grants, hash(tuple(sorted(members.items()))))
     offer_key = (key, int(engine.clock().timestamp() // 60))
     # Most answers are known from an earlier request (same version, same minute); only the
@@ -436,13 +435,15 @@ def search(engine: Engine, filters: Filters, *, now: datetime | None = None) -> 
     size = max(1, min(filters.page_size, MAX_PAGE_SIZE))
     page = max(1, filters.page)
     with engine.db.read() as session:
-        names = _names(session)
-        conditions = _conditions(filters, now, names, postgres=postgres)
-        if postgres and filters.q.strip():
+        names = _names(engine, session)
+        conditions = _conditions(filters, now, names, postgres=postgres,
+                                 indexed=not postgres and engine.db.has_search_index())
+        avoid_scan = postgres and bool(filters.q.strip())
+        if avoid_scan:
             # The planner prices ILIKE like a comparison, so for a common word it prefers a scan
             # of every title and summary (~4x slower here) over the trigram indexes (migration
-            # 0004). Only inside this read transaction.
-            session.execute(text("SET LOCAL enable_seqscan = off"))
+            # 0004). Reads run in autocommit: set for these two statements, then reset.
+            session.execute(text("SET enable_seqscan = off"))
         # The database counts and cuts the page (LIMIT/OFFSET, newest first); only the page's
         # rows travel, and only the columns a row shows.
         count_query = sa_select(func.count()).select_from(Initiative)
@@ -456,13 +457,17 @@ def search(engine: Engine, filters: Filters, *, now: datetime | None = None) -> 
             count_query = count_query.where(*conditions)
             page_query = page_query.where(*conditions)
         connection = session.connection()
-        total = int(connection.execute(count_query).scalar_one())
+        try:
+            total = int(connection.execute(count_query).scalar_one())
+            found = connection.execute(page_query).all() if total > (page - 1) * size else []
+        finally:
+            if avoid_scan:
+                session.execute(text("RESET enable_seqscan"))
         rows = [
             _row(engine.registry.get(flow, flow_version), iid, title, state, municipality, data,
                  updated, names)
-            for iid, flow, flow_version, title, state, municipality, data, updated
-            in connection.execute(page_query)
-        ] if total > (page - 1) * size else []
+            for iid, flow, flow_version, title, state, municipality, data, updated in found
+        ]
         _attach_deadlines(session, rows, now)
     return Page(rows=rows, total=total, page=page, page_size=size, options=names.options())
 
@@ -486,8 +491,9 @@ _FOLLOWING = Prepared(
 
 
 def _conditions(
-    filters: Filters, now: datetime, names: "Names", *, postgres: bool
+    filters: Filters, now: datetime, names: "Names", *, postgres: bool, indexed: bool = False
 ) -> list[ColumnElement[bool]]:
+    """The WHERE of the list; `indexed`: SQLite has the full-text index (migration 0008)."""
     out: list[ColumnElement[bool]] = []
     if filters.state:
         out.append(col(Initiative.state) == filters.state)
@@ -517,11 +523,14 @@ def _conditions(
         )
         out.append(col(Initiative.id).in_(late))
     words = filters.q.lower().split()[:8]
-    for word in words:
+    for n, word in enumerate(words):
         pattern = "%" + _escape_like(word) + "%"
+        match: ColumnElement[bool]
         # SQLite's LIKE ignores the case of ASCII letters (as far as its lower() goes), so no
         # lower() per row; PostgreSQL's ILIKE ignores case and can use the trigram indexes.
-        if postgres:
+        if indexed and len(word) >= 3:  # the trigram index finds parts of three letters or more
+            match = col(Initiative.id).in_(_found_by_index(word, n))
+        elif postgres:
             match = or_(col(Initiative.title).ilike(pattern, escape="/"),
                         col(Initiative.summary).ilike(pattern, escape="/"))
         else:
@@ -531,6 +540,14 @@ def _conditions(
             match = or_(match, col(Initiative.id) == int(word))
         out.append(match)
     return out
+
+
+def _found_by_index(word: str, n: int) -> Any:
+    """The ids whose title or summary contains `word` (any case), from SQLite's FTS5 index."""
+    phrase = '"' + word.replace('"', '""') + '"'  # a phrase: the word's letters as they stand
+    name = f"search_{n}"
+    found = text(f"SELECT rowid FROM initiative_search WHERE initiative_search MATCH :{name}")
+    return found.bindparams(bindparam(name, phrase)).columns(literal_column("rowid"))
 
 
 def _escape_like(word: str) -> str:
@@ -572,41 +589,17 @@ class Names:
         return sorted(g for g, t in self.group_theme.items() if t == theme)
 
 
-# One round trip for three small tables: every page shows some of these names.
-_NAMES = Prepared(union_all(
-    sa_select(literal_column("'m'"), col(Municipality.slug), col(Municipality.name),
-              literal_column("NULL")),
-    sa_select(literal_column("'g'"), col(WorkingGroup.slug), col(WorkingGroup.name),
-              col(WorkingGroup.theme_slug)),
-    sa_select(literal_column("'t'"), col(Theme.slug), col(Theme.name), literal_column("NULL")),
-))
-_GROUP_MEMBERS = Prepared(
-    sa_select(col(WorkingGroupMember.working_group_slug), col(WorkingGroupMember.municipality_slug))
-)
-
-
-def _names(session: Session) -> Names:
-    found: dict[str, dict[str, str]] = {"m": {}, "g": {}, "t": {}}
-    group_theme: dict[str, str | None] = {}
-    for kind, slug, name, theme in _NAMES.all(session):
-        found[kind][slug] = name
-        if kind == "g":
-            group_theme[slug] = theme
-    return Names(municipalities=found["m"], working_groups=found["g"], themes=found["t"],
-                 group_theme=group_theme)
+def _names(engine: Engine, session: Session) -> Names:
+    """Names of the reference data, from the engine's short-lived cache (one query fewer per page)."""
+    reference = engine.reference(session)
+    return Names(municipalities=reference.names, working_groups=reference.groups,
+                 themes=reference.themes, group_theme=reference.group_themes)
 
 
 def reference_options(engine: Engine) -> dict[str, list[tuple[str, str]]]:
     """(slug, name) of municipalities, working groups and themes, by name (see `Names.options`)."""
     with engine.db.read() as session:
-        return _names(session).options()
-
-
-def _group_members(session: Session) -> dict[str, tuple[str, ...]]:
-    members: dict[str, list[str]] = {}
-    for group, municipality in _GROUP_MEMBERS.all(session):
-        members.setdefault(group, []).append(municipality)
-    return {k: tuple(sorted(v)) for k, v in members.items()}
+        return _names(engine, session).options()
 
 
 def _row(
@@ -667,7 +660,7 @@ def _id(row: Any) -> int:
 def reference(engine: Engine) -> dict[str, Any]:
     """Municipalities, themes, working groups (with members) and recesses, sorted for display."""
     with engine.db.read() as session:
-        members = _group_members(session)
+        members = engine.reference(session).members
         return {
             "municipalities": list(session.exec(select(Municipality).order_by(col(Municipality.name)))),
             "themes": list(session.exec(select(Theme).order_by(col(Theme.name)))),
