@@ -6,8 +6,6 @@ from functools import lru_cache
 from typing import Any
 from urllib.parse import urlsplit
 
-from icalendar import Alarm, Calendar, Event
-
 from workflow.calendar import LOCAL
 
 CONTENT_TYPE = "text/calendar; method=PUBLISH; charset=utf-8"
@@ -29,6 +27,10 @@ def deadline_calendar(
     The same `uid` with a higher `sequence` updates the item a reader already has, which is how
     an extended deadline moves in their calendar instead of appearing twice.
     """
+    # Imported here: icalendar loads some eighty modules (20 ms), which every process that
+    # renders mail would pay at its start, while only a message announcing a deadline uses it.
+    from icalendar import Alarm, Calendar, Event
+
     cal = Calendar()
     cal.add("prodid", "-//initiatief//uiterste datum//NL")
     cal.add("version", "2.0")

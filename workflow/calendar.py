@@ -4,11 +4,13 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from functools import lru_cache
+from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo
 
-import holidays
-
 from workflow.definition import Term
+
+if TYPE_CHECKING:
+    import holidays
 
 LOCAL = ZoneInfo("Europe/Amsterdam")
 REMINDER_TIME = time(9, 0)
@@ -78,5 +80,9 @@ def local_date(moment: datetime) -> date:
 
 
 @lru_cache(maxsize=64)
-def _holidays(country: str, year: int) -> holidays.HolidayBase:
+def _holidays(country: str, year: int) -> "holidays.HolidayBase":
+    # Imported here: the package loads its country tables (12 ms), which only counting working
+    # days needs, not the start of every command.
+    import holidays
+
     return holidays.country_holidays(country, years=year)

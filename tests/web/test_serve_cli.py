@@ -65,15 +65,15 @@ def test_serve_on_an_empty_database_is_ready_quickly_and_explains_the_first_logi
     reader.start()
     try:
         health = None
-        while health is None and time.monotonic() - started < 20:
-            try:
-                health = httpx.get(f"{base}/api/health", timeout=1)
-            except httpx.TransportError:
-                time.sleep(0.05)
-        ready = time.monotonic() - started
+        # How fast it starts is measured in tests/benchmarks/test_serve_start.py; this only waits.
+        with httpx.Client(timeout=1) as poller:
+            while health is None and time.monotonic() - started < 20:
+                try:
+                    health = poller.get(f"{base}/api/health")
+                except httpx.TransportError:
+                    time.sleep(0.05)
         assert health is not None and 200 == health.status_code
         assert {"status": "ok", "scheduler": "actief"} == health.json()
-        assert ready < 6, f"ready after {ready:.1f} s"
         printed = []
         while not any("/eerste-keer/" in line for line in printed):
             printed.append(lines.get(timeout=5))

@@ -9,8 +9,6 @@ from collections.abc import Iterable
 from datetime import UTC, datetime, timedelta
 from urllib.parse import urlsplit
 
-from icalendar import Calendar
-from icalendar import Event as CalendarEvent
 from sqlmodel import Session, col, select
 
 from workflow.calendar import local_date
@@ -74,6 +72,11 @@ def feed(engine: Engine, token: str, *, base_url: str) -> str:
         actor = actor_for(session, user)
         items = list(_relevant(engine, session, actor))
         sequences = _sequences(session, [d.initiative_id for d, _ in items])
+    # Imported here, not with the module: the web app loads this module at its start, and
+    # icalendar's eighty modules (20 ms) are only needed when a feed is actually fetched.
+    from icalendar import Calendar
+    from icalendar import Event as CalendarEvent
+
     host = urlsplit(base_url).hostname or "initiatief.local"
     cal = Calendar()
     cal.add("prodid", "-//initiatief//persoonlijke agenda//NL")
