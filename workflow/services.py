@@ -6,6 +6,7 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import func, or_
+from sqlalchemy import select as sa_select
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
@@ -17,7 +18,6 @@ from workflow.models import (
     Deadline,
     Event,
     Initiative,
-    Municipality,
     Participant,
     RoleGrantRow,
     User,
@@ -152,36 +152,46 @@ def show_initiative(engine: Engine, initiative_id: int, actor: Actor | None) -> 
         if row is None:
             raise NotFound(f"Initiatief {initiative_id} bestaat niet.")
         spec = engine.registry.get(row.flow, row.flow_version)
-        names = {m.slug: m.name for m in session.exec(select(Municipality))}
+        names = engine.reference(session).names
         state = spec.state(row.state)
+        # Plain rows, not ORM objects: the page shows them and changes nothing (an ORM object
+        # per event cost more than reading it).
+        connection = session.connection()
+        labels = engine.registry.region.participant_labels
         participants = [
             {
-                "municipality": p.municipality,
-                "name": names.get(p.municipality, p.municipality),
-                "status": p.status,
-                "status_label": engine.registry.region.participant_labels.get(p.status, p.status),
-                **p.data,
+                "municipality": municipality,
+                "name": names.get(municipality, municipality),
+                "status": status,
+                "status_label": labels.get(status, status),
+                **data,
             }
-            for p in session.exec(
-                select(Participant)
-                .where(Participant.initiative_id == row.id)
-                .order_by(Participant.municipality)
+            for municipality, status, data in connection.execute(
+                sa_select(col(Participant.municipality), col(Participant.status), col(Participant.data))
+                .where(col(Participant.initiative_id) == row.id)
+                .order_by(col(Participant.municipality))
             )
         ]
         deadlines = [
-            {"id": d.id, "state": d.state, "label": d.label, "due_at": d.due_at, "status": d.status}
-            for d in session.exec(
-                select(Deadline)
-                .where(Deadline.initiative_id == row.id)
-                .order_by(Deadline.due_at)  # type: ignore[arg-type]
+            {"id": d_id, "state": d_state, "label": label, "due_at": due_at, "status": status}
+            for d_id, d_state, label, due_at, status in connection.execute(
+                sa_select(col(Deadline.id), col(Deadline.state), col(Deadline.label),
+                          col(Deadline.due_at), col(Deadline.status))
+                .where(col(Deadline.initiative_id) == row.id)
+                .order_by(col(Deadline.due_at))
             )
         ]
         timeline = []
-        for e in session.exec(
-            select(Event).where(Event.initiative_id == row.id).order_by(Event.id)  # type: ignore[arg-type]
-        ):
+        engine_steps = engine.registry.region.engine_step_labels
+        events = connection.execute(
+            sa_select(col(Event.id), col(Event.at), col(Event.actor_name), col(Event.trigger),
+                      col(Event.from_state), col(Event.to_state), col(Event.data),
+                      col(Event.comment), col(Event.version))
+            .where(col(Event.initiative_id) == row.id)
+            .order_by(col(Event.id))
+        )
+        for e in events:
             t = spec.transition(e.trigger)
-            engine_steps = engine.registry.region.engine_step_labels
             timeline.append(
                 {
                     "id": e.id,

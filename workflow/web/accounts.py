@@ -5,6 +5,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import bindparam, delete, func
+from sqlalchemy import select as sa_select
 from sqlmodel import Session, col, select
 
 from workflow.app import App
@@ -82,14 +83,13 @@ def start_session(db: Database, user_id: int, *, now: datetime | None = None) ->
 # Every page request starts with these two: prepared once (see `workflow.sql`).
 _SESSION_COLUMNS = tuple(WebSession.__table__.c)  # type: ignore[attr-defined]
 _USER_COLUMNS = tuple(User.__table__.c)  # type: ignore[attr-defined]
-_SESSION_AND_USER = Prepared(
-    select(*_SESSION_COLUMNS, *_USER_COLUMNS)
+# The session, its user and the user's roles in one round trip: a row per role (one row with
+# NULLs for a user without roles).
+_SESSION_USER_GRANTS = Prepared(
+    sa_select(*_SESSION_COLUMNS, *_USER_COLUMNS, col(RoleGrantRow.role), col(RoleGrantRow.scope))
     .join_from(WebSession, User, col(User.id) == col(WebSession.user_id))
+    .outerjoin(RoleGrantRow, col(RoleGrantRow.user_id) == col(User.id))
     .where(col(WebSession.id) == bindparam("key"))
-)
-_GRANTS = Prepared(
-    select(col(RoleGrantRow.role), col(RoleGrantRow.scope))
-    .where(col(RoleGrantRow.user_id) == bindparam("user_id"))
 )
 
 
@@ -98,19 +98,21 @@ def load_session(db: Database, token: str, *, now: datetime | None = None) -> Au
     now = now or utcnow()
     key = security.token_hash(token)
     with db.read() as session:
-        found = _SESSION_AND_USER.one(session, {"key": key})
-        if found is None:
-            return None
-        split = len(_SESSION_COLUMNS)
-        row = WebSession(**{c.name: v for c, v in zip(_SESSION_COLUMNS, found[:split], strict=True)})
-        user = User(**{c.name: v for c, v in zip(_USER_COLUMNS, found[split:], strict=True)})
-        if row.expires_at <= now or not user.active:
-            return None
-        grants = frozenset(
-            grant_of(RoleGrantRow(user_id=row.user_id, role=role, scope=scope))
-            for role, scope in _GRANTS.all(session, {"user_id": user.id})
-        )
-        actor = Actor(user_id=user.id, name=user.name, grants=grants)
+        found = _SESSION_USER_GRANTS.all(session, {"key": key})
+    if not found:
+        return None
+    split, users_end = len(_SESSION_COLUMNS), len(_SESSION_COLUMNS) + len(_USER_COLUMNS)
+    first = found[0]
+    row = WebSession(**{c.name: v for c, v in zip(_SESSION_COLUMNS, first[:split], strict=True)})
+    user = User(**{c.name: v for c, v in zip(_USER_COLUMNS, first[split:users_end], strict=True)})
+    if row.expires_at <= now or not user.active:
+        return None
+    grants = frozenset(
+        grant_of(RoleGrantRow(user_id=row.user_id, role=role, scope=scope))
+        for role, scope in (values[users_end:] for values in found)
+        if role is not None
+    )
+    actor = Actor(user_id=user.id, name=user.name, grants=grants)
     if now - row.last_seen_at > SESSION_REFRESH:
         with db.write() as session:
             fresh = session.get(WebSession, key)
