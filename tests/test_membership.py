@@ -15,6 +15,7 @@ from tests import coalition_routes, routes
 from workflow import services
 from workflow.errors import GuardFailed, InvalidInput, PermissionDenied, TransitionNotAllowed
 from workflow.models import Event
+from workflow.web import queries
 
 
 @pytest.fixture
@@ -68,6 +69,18 @@ class TestJoining:
             engine.fire(iid, "join", actor=people["college_gorinchem"], data={"municipality": "molenlanden"})
         with pytest.raises(GuardFailed, match="De gemeente dordrecht doet al mee"):
             engine.fire(iid, "join", actor=people["college_dordrecht"])
+
+    def test_joining_is_offered_only_to_colleges_that_do_not_take_part(self, engine, people):
+        iid = routes.drive(engine, people, "agreements")
+
+        def offered(who):
+            return [a.trigger for a in queries.initiative_actions(engine, iid, people[who])]
+
+        assert "join" in offered("college_gorinchem")
+        assert "join" not in offered("college_dordrecht")  # takes part already: no closed door
+        assert "leave" in offered("college_dordrecht")
+        engine.fire(iid, "join", actor=people["college_gorinchem"])
+        assert "join" not in offered("college_gorinchem")
 
     def test_joining_is_closed_once_the_initiative_is_executed(self, engine, people):
         iid = routes.drive(engine, people, "executing")

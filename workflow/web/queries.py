@@ -172,6 +172,10 @@ def actions(engine: Engine, spec: Flow, view: InitiativeView, actor: Actor) -> l
         t = option.transition
         if blocked is None and t.requires is not None and t.actor_scope_field and t.guards:
             blocked = _blocked_for_own_scope(t, view, actor, engine.clock())
+            if blocked is not None and t.optional:
+                # An optional step the actor's own municipality cannot take (joining when it
+                # already takes part) is no option at all: not shown as a closed door.
+                continue
         found.append(Action(option.trigger, option.label, blocked, t))
     return found
 
