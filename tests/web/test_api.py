@@ -137,6 +137,21 @@ class TestRead:
         assert {"working_group": "bouwen-en-wonen"} == last["data"]
         assert last["at"].startswith(str(utcnow().year))
 
+    def test_the_joint_decision_per_municipality(self, engine, people, api):
+        iid = routes.drive(engine, people, "frameworks_check")
+        assert 404 == api("regiekamer", "GET", f"/api/initiatives/{iid}/decisions").status_code
+        engine.fire(iid, "require_participant_decisions", actor=people["secretaris_wonen"],
+                    data={"date": "2027-03-01", "decision_text": "Wij stemmen in met het programma."})
+        engine.fire(iid, "record_participant_decision", actor=people["college_dordrecht"],
+                    data={"decision": "approve", "date": "2026-11-20"})
+        found = api("regiekamer", "GET", f"/api/initiatives/{iid}/decisions").json()
+        assert ("Wij stemmen in met het programma.", "2027-03-01", True) == (
+            found["text"], found["due"], found["open"])
+        answers = {a["municipality"]: a["decision"] for a in found["answers"] if a["taking_part"]}
+        assert {"dordrecht": "for", "papendrecht": None, "sliedrecht": None} == answers
+        assert {"asked": 3, "for": 1, "undecided": 2} == {
+            k: v for k, v in found["counts"].items() if k in ("asked", "for", "undecided")}
+
     def test_the_list_filters_by_state_municipality_group_theme_and_text(self, app, engine, people, api):
         a = routes.drive(engine, people, "elaboration", title="Warmtenet Sliedrecht")
         b = routes.submit(engine, people, "Fietsroute langs de rivier")

@@ -7,7 +7,7 @@ from fastapi import APIRouter, Header, Query, Request
 from fastapi.responses import JSONResponse, PlainTextResponse
 from pydantic import BaseModel, ConfigDict, Field
 
-from workflow import services
+from workflow import joint, services
 from workflow.app import App
 from workflow.diagram import to_mermaid
 from workflow.engine import FireResult
@@ -206,6 +206,16 @@ def events(initiative_id: int, app: AppDep, auth: ApiUser) -> list[dict[str, Any
     detail = services.show_initiative(app.engine, initiative_id, None)
     timeline: list[dict[str, Any]] = detail.as_dict()["timeline"]
     return timeline
+
+
+@router.get(
+    "/initiatives/{initiative_id}/decisions", responses=ERRORS, tags=["initiatieven"],
+    summary="Het gezamenlijke besluit: per gemeente gevraagd, voor, tegen of te laat",
+)
+def decisions(initiative_id: int, app: AppDep, auth: ApiUser) -> dict[str, Any]:
+    """The concept decision, its shared date, the decision rule and each municipality's answer
+    (as `initiatief decisions NR` and the initiative page show them); 404 when none was asked."""
+    return joint.overview(app.engine, initiative_id).as_dict()
 
 
 @router.get("/flows", responses=ERRORS, tags=["processen"], summary="De processen")
