@@ -7,6 +7,7 @@ from typing import Any, cast
 
 from sqlalchemy import and_, bindparam, func, literal_column, or_, text, type_coerce, union
 from sqlalchemy import select as sa_select
+from sqlalchemy.sql.base import Executable
 from sqlalchemy.sql.elements import ColumnElement
 from sqlalchemy.sql.selectable import CompoundSelect
 from sqlalchemy.sql.sqltypes import NullType
@@ -440,8 +441,8 @@ def search(engine: Engine, filters: Filters, *, now: datetime | None = None) -> 
     page = max(1, filters.page)
     with engine.db.read() as session:
         names = _names(engine, session)
-        conditions = _conditions(filters, now, names, postgres=postgres,
-                                 indexed=not postgres and engine.db.has_search_index())
+        indexed = not postgres and engine.db.has_search_index()
+        conditions = _conditions(filters, now, names, postgres=postgres, indexed=indexed)
         avoid_scan = postgres and bool(filters.q.strip())
         if avoid_scan:
             # The planner prices ILIKE like a comparison, so for a common word it prefers a scan
@@ -460,9 +461,16 @@ def search(engine: Engine, filters: Filters, *, now: datetime | None = None) -> 
         if conditions:
             count_query = count_query.where(*conditions)
             page_query = page_query.where(*conditions)
+        counting: Executable = count_query
+        if indexed and (only_words := _only_words(filters)):
+            # Only a search: the full-text index counts its matches by itself (half the time of
+            # joining them to the table: a common word matches a quarter of all initiatives).
+            counting = text(
+                "SELECT count(*) FROM initiative_search WHERE initiative_search MATCH :words"
+            ).bindparams(words=" AND ".join(_phrase(w) for w in only_words))
         connection = session.connection()
         try:
-            total = int(connection.execute(count_query).scalar_one())
+            total = int(connection.execute(counting).scalar_one())
             found = connection.execute(page_query).all() if total > (page - 1) * size else []
         finally:
             if avoid_scan:
@@ -548,10 +556,25 @@ def _conditions(
 
 def _found_by_index(word: str, n: int) -> Any:
     """The ids whose title or summary contains `word` (any case), from SQLite's FTS5 index."""
-    phrase = '"' + word.replace('"', '""') + '"'  # a phrase: the word's letters as they stand
     name = f"search_{n}"
     found = text(f"SELECT rowid FROM initiative_search WHERE initiative_search MATCH :{name}")
-    return found.bindparams(bindparam(name, phrase)).columns(literal_column("rowid"))
+    return found.bindparams(bindparam(name, _phrase(word))).columns(literal_column("rowid"))
+
+
+def _phrase(word: str) -> str:
+    """`word` as an FTS5 phrase: its letters as they stand, no query syntax."""
+    return '"' + word.replace('"', '""') + '"'
+
+
+def _only_words(filters: Filters) -> list[str]:
+    """The search words when the list is filtered by nothing else and the index can answer
+    each one alone (three letters or more, not an initiative number); else none."""
+    if filters.state or filters.working_group or filters.theme or filters.municipality or filters.overdue:
+        return []
+    words = filters.q.lower().split()[:8]
+    if all(len(w) >= 3 and not w.isdigit() for w in words):
+        return words
+    return []
 
 
 def _escape_like(word: str) -> str:
