@@ -1,23 +1,20 @@
 """Building the email of an outbox row: text and HTML alternatives, attachments, stable Message-ID."""
 
+import binascii
 import io
 import secrets
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from email import charset as charsets
 from email.generator import BytesGenerator
 from email.header import Header
 from email.message import Message
 from email.mime.application import MIMEApplication
 from email.mime.multipart import MIMEMultipart
 from email.mime.nonmultipart import MIMENonMultipart
+from email.policy import Compat32
 from email.utils import format_datetime
 from typing import Any
-
-# Quoted-printable keeps Dutch text readable in the raw message (base64 would hide it).
-UTF8_QP = charsets.Charset("utf-8")
-UTF8_QP.body_encoding = charsets.QP
 
 
 @dataclass(frozen=True)
@@ -69,10 +66,31 @@ def build_email(item: Outgoing, *, sender: str, reply_to: str | None) -> Message
     return message
 
 
+class _Headers(Compat32):
+    """compat32, but a header that is one short line of ASCII is written as it is.
+
+    compat32 runs every header through `email.header.Header` to fold it; for the twenty-odd
+    headers of a message that need no folding that was a third of the time to build a mail."""
+
+    def fold_binary(self, name: str, value: Any) -> bytes:
+        if (
+            isinstance(value, str)
+            and value.isascii()
+            and "\r" not in value
+            and "\n" not in value
+            and len(name) + 2 + len(value) <= (self.max_line_length or 78)
+        ):
+            return f"{name}: {value}{self.linesep}".encode("ascii")
+        return super().fold_binary(name, value)
+
+
+_SMTP = _Headers(linesep="\r\n")
+
+
 def as_bytes(message: Message) -> bytes:
     """The message as it goes over SMTP: CRLF line ends, long header lines folded."""
     out = io.BytesIO()
-    BytesGenerator(out, mangle_from_=False, policy=message.policy.clone(linesep="\r\n")).flatten(message)
+    BytesGenerator(out, mangle_from_=False, policy=_SMTP).flatten(message)
     return out.getvalue()
 
 
@@ -84,8 +102,12 @@ def _boundary() -> str:
 
 
 def _text(body: str, subtype: str) -> Message:
-    part = MIMENonMultipart("text", subtype)
-    part.set_payload(body, charset=UTF8_QP)
+    """A UTF-8 text part in quoted-printable (it keeps Dutch text readable in the raw message,
+    where base64 would hide it), encoded by `binascii` (C) rather than by the email
+    package's own encoder, which walks the text in Python (a sixth of a mail's build)."""
+    part = MIMENonMultipart("text", subtype, charset="utf-8")
+    part["Content-Transfer-Encoding"] = "quoted-printable"
+    part.set_payload(binascii.b2a_qp(body.encode("utf-8")).decode("ascii"))
     return part
 
 
