@@ -92,15 +92,9 @@ class Prepared:
         binds: Mapping[str, Processor] | None = None,
         fixed: Mapping[str, Any] | None = None,
     ) -> Any:
-        fill, defaults = self.fill, compiled.defaults
         converted = dict(fixed) if fixed else {}
         for name, proc in (compiled.binds if binds is None else binds).items():
-            if name in values:
-                value = values[name]
-            elif name in fill:
-                value = fill[name]()
-            else:
-                value = defaults[name]
+            value = self._value(compiled, values, name)
             converted[name] = value if proc is None else proc(value)
         if compiled.order is not None:
             return [converted[name] for name in compiled.order]
@@ -121,18 +115,20 @@ class Prepared:
             return
         template = [fixed.get(name) for name in compiled.order]
         slots = [(i, name, binds[name]) for i, name in enumerate(compiled.order) if name not in fixed]
-        fill, defaults = self.fill, compiled.defaults
         for row in rows:
             values = template.copy()
             for i, name, proc in slots:
-                if name in row:
-                    value = row[name]
-                elif name in fill:
-                    value = fill[name]()
-                else:
-                    value = defaults[name]
+                value = self._value(compiled, row, name)
                 values[i] = value if proc is None else proc(value)
             yield values
+
+    def _value(self, compiled: _Compiled, row: Mapping[str, Any], name: str) -> Any:
+        """The row's value for a parameter; else what `fill` makes, else the statement's own."""
+        if name in row:
+            return row[name]
+        if name in self.fill:
+            return self.fill[name]()
+        return compiled.defaults[name]
 
     def run(self, session: Session, values: Mapping[str, Any] | None = None) -> Any:
         """Execute once; returns the DBAPI cursor (for `rowcount`)."""
