@@ -3,7 +3,7 @@
 import pytest
 from sqlalchemy import inspect
 
-from workflow.db import Database
+from workflow.db import HEAD_REVISION, Database
 from workflow.errors import DatabaseNotReady
 
 
@@ -18,6 +18,17 @@ def test_upgrade_creates_every_table(tmp_path):
     assert {"initiative", "event", "participant", "deadline", "reminder", "outbox_message",
             "user_account", "role_grant", "municipality", "working_group", "theme",
             "recess", "alembic_version"} <= tables
+    db.dispose()
+
+
+def test_the_head_revision_is_the_newest_migration(tmp_path):
+    from alembic.script import ScriptDirectory
+
+    db = Database(f"sqlite:///{tmp_path / 'x.db'}")
+    assert HEAD_REVISION == ScriptDirectory.from_config(db.alembic_config()).get_current_head()
+    assert None is db.current_revision()
+    db.upgrade()
+    assert HEAD_REVISION == db.current_revision()
     db.dispose()
 
 
