@@ -523,7 +523,7 @@ class Engine:
 
     def _known(self, session: Session, table: str, key: Any) -> bool:
         """Reference data exists: from the cache, or (new since it was read) from the table."""
-        if self._reference(session).knows(table, key):
+        if self.reference(session).knows(table, key):
             return True
         return session.get(REFERENCE_TABLES[table], key) is not None
 
@@ -599,7 +599,7 @@ class Engine:
         self, session: Session, row: StepRow, view: InitiativeView, now: datetime
     ) -> None:
         """Write only what the effect changed, against what `view_of` loaded in this transaction."""
-        known = self._reference(session).names
+        known = self.reference(session).names
         for municipality, p in view.participants.items():
             before = view.loaded.get(municipality)
             if before is None:
@@ -668,7 +668,7 @@ class Engine:
         return {name: partial(fn, session) for name, fn in self.registry.region.lookups.items()}
 
     def calendar(self, session: Session) -> WorkCalendar:
-        return WorkCalendar(self._reference(session).recesses)
+        return WorkCalendar(self.reference(session).recesses)
 
     def _queue_notifications(
         self,
@@ -717,7 +717,7 @@ class Engine:
 
         `reference`: the reference data to name things with, when the caller has it at hand
         (the sweep makes messages while a COPY is open and cannot ask the database)."""
-        reference = reference or self._reference(session)
+        reference = reference or self.reference(session)
         names = reference.names
         group_name = reference.groups.get(view.data.get("working_group") or "", "")
         t = spec.transition(event.trigger)
@@ -789,17 +789,15 @@ class Engine:
             faction=row.faction,
             data=dict(row.data),
             participants={m: ParticipantView(st, dict(d)) for m, (st, d) in loaded.items()},
-            group_members=self._reference(session).members,
+            group_members=self.reference(session).members,
             loaded=loaded,
         )
 
     def reference(self, session: Session) -> "Reference":
-        """Municipality, group and theme names, group members and recesses (cached briefly)."""
-        return self._reference(session)
-
-    def _reference(self, session: Session) -> "Reference":
-        """Reference data, read at most every few seconds: it is needed in every step and
-        edited rarely, and a stale name in a mail for a few seconds harms nobody."""
+        """Municipality, group and theme names, group members and recesses, read at most every
+        few seconds: they are needed in every step and page and edited rarely, a stale name in a
+        mail for a few seconds harms nobody, and an edit in this process clears them at once
+        (`Database.reference_changed`)."""
         now = time.monotonic()
         cached = self._reference_cache
         version = self.db.reference_version

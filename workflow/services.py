@@ -280,7 +280,10 @@ def list_initiatives(
 
 def seed_reference(db: Database, registry: FlowRegistry) -> dict[str, int]:
     with db.write() as session:
-        return registry.region.seed(session)
+        added = registry.region.seed(session)
+    if any(added.values()):
+        db.reference_changed()
+    return added
 
 
 def _state_label(spec: Any, state: str) -> str:

@@ -534,8 +534,7 @@ def _conditions(
             col(Deadline.status) == "open", col(Deadline.due_at) < now
         )
         out.append(col(Initiative.id).in_(late))
-    words = filters.q.lower().split()[:8]
-    for n, word in enumerate(words):
+    for n, word in enumerate(_words(filters)):
         pattern = "%" + _escape_like(word) + "%"
         match: ColumnElement[bool]
         # SQLite's LIKE ignores the case of ASCII letters (as far as its lower() goes), so no
@@ -571,10 +570,15 @@ def _only_words(filters: Filters) -> list[str]:
     each one alone (three letters or more, not an initiative number); else none."""
     if filters.state or filters.working_group or filters.theme or filters.municipality or filters.overdue:
         return []
-    words = filters.q.lower().split()[:8]
+    words = _words(filters)
     if all(len(w) >= 3 and not w.isdigit() for w in words):
         return words
     return []
+
+
+def _words(filters: Filters) -> list[str]:
+    """The search words: at most eight, in lower case (the count and the page use the same)."""
+    return filters.q.lower().split()[:8]
 
 
 def _escape_like(word: str) -> str:
