@@ -32,6 +32,9 @@ class WorkCalendar:
     def __init__(self, recesses: Sequence[Period] = (), country: str = "NL") -> None:
         self.recesses = tuple(recesses)
         self.country = country
+        # Every step that opens a deadline asks the same few (day, term) pairs; counting working
+        # days asks the holiday tables once per day counted.
+        self._added: dict[tuple[date, Term], date] = {}
 
     def is_holiday(self, day: date) -> bool:
         return day in _holidays(self.country, day.year)
@@ -44,6 +47,12 @@ class WorkCalendar:
 
     def add(self, start: date, term: Term) -> date:
         """The due date `term` after `start`: always a working day, never in a recess."""
+        found = self._added.get((start, term))
+        if found is None:
+            found = self._added[start, term] = self._add(start, term)
+        return found
+
+    def _add(self, start: date, term: Term) -> date:
         if term.unit == "working_days":
             day, left = start, term.amount
             while left > 0:

@@ -7,7 +7,9 @@ is sent before the commit.
 
 The statements that run on every step are prepared once and run on the transaction's own
 DB-API cursor (`workflow.statements`, `workflow.sql`): building and compiling Core statements
-per call cost more than the database work itself. Everything else uses the ORM.
+per call cost more than the database work itself. `submit` and `fire` run in a
+`Database.step`, a transaction on a plain connection; the ORM session that guards' lookups and
+rare reads need joins it when first asked for. Everything else uses the ORM.
 """
 
 import time
@@ -24,7 +26,7 @@ from workflow import statements as sql
 from workflow.calendar import Period, WorkCalendar, end_of_day, local_date, morning_of
 from workflow.clock import utcnow
 from workflow.context import InitiativeView, ParticipantView, TransitionContext
-from workflow.db import Database
+from workflow.db import Database, Executor, WriteTx, session_of
 from workflow.definition import DateFromInput, Flow, State, Transition
 from workflow.errors import (
     GuardFailed,
@@ -94,8 +96,6 @@ class StepRow:
     faction: str | None
     submitted_by: int | None
     data: dict[str, Any]
-    created_at: datetime
-    updated_at: datetime
 
 
 class Subject(Protocol):
@@ -181,6 +181,7 @@ class Engine:
         self.mail_domain = mail_domain
         self.clock = clock
         self._reference_cache: Reference | None = None
+        self._calendar: tuple[Reference, WorkCalendar] | None = None
         # Test seam for crash safety: called at named points inside the transaction.
         self._fault = fault or (lambda _point: None)
 
@@ -199,12 +200,12 @@ class Engine:
         start = spec.start
         raw = dict(data)
         home = self._home_scope(spec, start, actor, raw)
-        with self.db.write() as session:
+        with self.db.step() as tx:
             model = validate_input(start.requires, raw)
-            self._check_refs(session, start, model)
+            self._check_refs(tx, start, model)
             title = str(getattr(model, "title", "") or "")
             summary = str(getattr(model, "summary", "") or "")
-            if not self._known(session, "municipality", home["municipality"]):
+            if not self._known(tx, "municipality", home["municipality"]):
                 raise InvalidInput(f"Onbekende gemeente {home['municipality']!r}.")
             now = self.clock()
             values: dict[str, Any] = {
@@ -221,16 +222,16 @@ class Engine:
                 "created_at": now,
                 "updated_at": now,
             }
-            found = sql.INSERT_INITIATIVE.one(session, values)
+            found = sql.INSERT_INITIATIVE.one(tx, values)
             assert found is not None  # INSERT … RETURNING gives the row it wrote
-            row = StepRow(id=int(found[0]), **values)
-            view = self.view_of(session, row)
+            row = StepRow(id=int(found[0]), **{k: values[k] for k in sql.INITIATIVE_COLUMNS[1:]})
+            view = self.view_of(tx, row)
             view.state = ""
             ctx = TransitionContext(view, start.trigger, actor, self.clock(), model, raw,
-                                    lookups=self._lookups(session))
+                                    lookups=self._lookups(tx))
             self._check_guards(start, ctx)
-            events = [self._write_step(session, spec, row, view, start, ctx, None, comment)]
-            events += self._run_automatic(session, spec, row, view)
+            events = [self._write_step(tx, spec, row, view, start, ctx, None, comment)]
+            events += self._run_automatic(tx, spec, row, view)
             return self._result(spec, row, events)
 
     def fire(
@@ -244,11 +245,11 @@ class Engine:
         expected_version: int | None = None,
     ) -> FireResult:
         """Fire `trigger` on an initiative. Commits nothing unless every check and write succeeds."""
-        with self.db.write() as session:
-            row = self._lock_step(session, initiative_id, expected_version)
+        with self.db.step() as tx:
+            row = self._lock_step(tx, initiative_id, expected_version)
             spec = self.registry.get(row.flow, row.flow_version)
             transition = spec.transition(trigger)
-            view = self.view_of(session, row)
+            view = self.view_of(tx, row)
             if transition is None or transition.source is None or transition.automatic:
                 raise UnknownTrigger(
                     f"Onbekende stap {trigger!r} in {spec.label}. "
@@ -269,7 +270,7 @@ class Engine:
             raw = dict(data or {})
             self._fill_actor_scope(transition, actor, raw)
             model = validate_input(transition.requires, raw)
-            self._check_refs(session, transition, model)
+            self._check_refs(tx, transition, model)
             checked = model.model_dump() if model is not None else {}
             if not any(a.admits(actor.grants, view, checked) for a in transition.roles):
                 raise PermissionDenied(
@@ -277,10 +278,10 @@ class Engine:
                     "(bijvoorbeeld voor een andere gemeente dan de uwe)."
                 )
             ctx = TransitionContext(view, trigger, actor, self.clock(), model, raw,
-                                    lookups=self._lookups(session))
+                                    lookups=self._lookups(tx))
             self._check_guards(transition, ctx)
-            events = [self._write_step(session, spec, row, view, transition, ctx, model, comment)]
-            events += self._run_automatic(session, spec, row, view)
+            events = [self._write_step(tx, spec, row, view, transition, ctx, model, comment)]
+            events += self._run_automatic(tx, spec, row, view)
             self._fault("before_commit")
             return self._result(spec, row, events)
 
@@ -405,7 +406,7 @@ class Engine:
 
     # --- reading what an actor may do ---------------------------------------------------------
 
-    def options(self, session: Session, row: Initiative, actor: Actor) -> list[TriggerOption]:
+    def options(self, session: Executor, row: Initiative, actor: Actor) -> list[TriggerOption]:
         """The steps `actor` may take on `row` now, each with a Dutch reason if a guard blocks it."""
         spec = self.registry.get(row.flow, row.flow_version)
         view = self.view_of(session, row)
@@ -419,7 +420,7 @@ class Engine:
             return [o.trigger for o in self.options(session, row, actor) if o.blocked is None]
 
     def options_for(
-        self, spec: Flow, view: InitiativeView, actor: Actor, session: Session | None = None
+        self, spec: Flow, view: InitiativeView, actor: Actor, session: Executor | None = None
     ) -> list[TriggerOption]:
         found = []
         lookups = self._lookups(session) if session is not None else {}
@@ -450,11 +451,9 @@ class Engine:
         _check_version(row.version, expected_version)
         return row
 
-    def _lock_step(
-        self, session: Session, initiative_id: int, expected_version: int | None
-    ) -> StepRow:
+    def _lock_step(self, tx: WriteTx, initiative_id: int, expected_version: int | None) -> StepRow:
         """Like `_lock`, as plain values: the write path's own, cheaper read of the row."""
-        found = sql.LOCK_INITIATIVE.one(session, {"id": initiative_id})
+        found = sql.LOCK_INITIATIVE.one(tx, {"id": initiative_id})
         if found is None:
             raise NotFound(f"Initiatief {initiative_id} bestaat niet.")
         row = StepRow(**dict(zip(sql.INITIATIVE_COLUMNS, found, strict=True)))
@@ -511,21 +510,21 @@ class Engine:
         if len(scopes) == 1:
             raw[name] = scopes[0]
 
-    def _check_refs(self, session: Session, t: Transition, model: Any) -> None:
+    def _check_refs(self, tx: Executor, t: Transition, model: Any) -> None:
         errors = {}
         for name, table in refs(t.requires).items():
             value = getattr(model, name, None)
-            if value is not None and not self._known(session, table, value):
+            if value is not None and not self._known(tx, table, value):
                 errors[name] = f"onbekend: {value!r}"
         if errors:
             listing = "; ".join(f"{k} {v}" for k, v in errors.items())
             raise InvalidInput(f"Ongeldige invoer: {listing}.", field_errors=errors)
 
-    def _known(self, session: Session, table: str, key: Any) -> bool:
+    def _known(self, tx: Executor, table: str, key: Any) -> bool:
         """Reference data exists: from the cache, or (new since it was read) from the table."""
-        if self.reference(session).knows(table, key):
+        if self.reference(tx).knows(table, key):
             return True
-        return session.get(REFERENCE_TABLES[table], key) is not None
+        return session_of(tx).get(REFERENCE_TABLES[table], key) is not None
 
     def _check_guards(self, t: Transition, ctx: TransitionContext) -> None:
         for guard in t.guards:
@@ -534,7 +533,7 @@ class Engine:
 
     def _write_step(
         self,
-        session: Session,
+        tx: Executor,
         spec: Flow,
         row: StepRow,
         view: InitiativeView,
@@ -559,12 +558,11 @@ class Engine:
         row.state = new_state
         row.version += 1
         row.data = dict(view.data)
-        row.updated_at = now
-        sql.UPDATE_INITIATIVE.run(session, {"row_id": row.id, "new_state": new_state,
+        sql.UPDATE_INITIATIVE.run(tx, {"row_id": row.id, "new_state": new_state,
                                             "new_version": row.version, "new_data": row.data,
                                             "now": now})
         self._fault("after_state_update")
-        self._write_participants(session, row, view, now)
+        self._write_participants(tx, row, view, now)
         payload = model.model_dump(mode="json") if model is not None else {}
         payload.update(ctx.record)
         values: dict[str, Any] = {
@@ -579,16 +577,16 @@ class Engine:
             "data": payload,
             "comment": comment.strip(),
         }
-        found = sql.INSERT_EVENT.one(session, values)
+        found = sql.INSERT_EVENT.one(tx, values)
         assert found is not None  # INSERT … RETURNING gives the row it wrote
         event = StepEvent(id=int(found[0]), **values)
         view.state = new_state
         entered = spec.state(new_state)
         deadline = None
         if old_state != new_state:
-            self._close_deadlines(session, spec, row, old_state, now)
-            deadline = self._open_deadline(session, row, entered, ctx)
-        self._queue_notifications(session, spec, row, view, t, ctx, event, deadline)
+            self._close_deadlines(tx, spec, row, old_state, now)
+            deadline = self._open_deadline(tx, row, entered, ctx)
+        self._queue_notifications(tx, spec, row, view, t, ctx, event, deadline)
         return event
 
     @property
@@ -596,42 +594,42 @@ class Engine:
         return self.registry.region.system_actor_label
 
     def _write_participants(
-        self, session: Session, row: StepRow, view: InitiativeView, now: datetime
+        self, tx: Executor, row: StepRow, view: InitiativeView, now: datetime
     ) -> None:
         """Write only what the effect changed, against what `view_of` loaded in this transaction."""
-        known = self.reference(session).names
+        known = self.reference(tx).names
         for municipality, p in view.participants.items():
             before = view.loaded.get(municipality)
             if before is None:
                 if municipality not in known:
                     raise InvalidInput(f"Onbekende gemeente {municipality!r}.")
-                sql.INSERT_PARTICIPANT.run(session, {
+                sql.INSERT_PARTICIPANT.run(tx, {
                     "initiative_id": row.id, "municipality": municipality, "status": p.status,
                     "data": dict(p.data), "updated_at": now,
                 })
             elif before != (p.status, p.data):
-                sql.UPDATE_PARTICIPANT.run(session, {
+                sql.UPDATE_PARTICIPANT.run(tx, {
                     "row_id": row.id, "row_municipality": municipality, "new_status": p.status,
                     "new_data": dict(p.data), "now": now,
                 })
             view.loaded[municipality] = (p.status, dict(p.data))
 
     def _close_deadlines(
-        self, session: Session, spec: Flow, row: StepRow, state: str | None, now: datetime
+        self, tx: Executor, spec: Flow, row: StepRow, state: str | None, now: datetime
     ) -> None:
         if state is None or spec.state(state).deadline is None:
             return  # only states with a deadline policy ever hold deadlines
         where = {"initiative_id": row.id, "state": state}
-        sql.CANCEL_REMINDERS.run(session, where)
-        sql.CLOSE_DEADLINES.run(session, {**where, "now": now})
+        sql.CANCEL_REMINDERS.run(tx, where)
+        sql.CLOSE_DEADLINES.run(tx, {**where, "now": now})
 
     def _open_deadline(
-        self, session: Session, row: StepRow, state: State, ctx: TransitionContext
+        self, tx: Executor, row: StepRow, state: State, ctx: TransitionContext
     ) -> StepDeadline | None:
         policy = state.deadline
         if policy is None:
             return None
-        calendar = self.calendar(session)
+        calendar = self.calendar(tx)
         today = local_date(ctx.now)
         if isinstance(policy.due, DateFromInput):
             due_day = ctx.value(policy.due.field)
@@ -652,11 +650,11 @@ class Engine:
             "claimed_by": None,
             "claimed_at": None,
         }
-        found = sql.INSERT_DEADLINE.one(session, values)
+        found = sql.INSERT_DEADLINE.one(tx, values)
         assert found is not None  # INSERT … RETURNING gives the row it wrote
         deadline = StepDeadline(int(found[0]), values["label"], values["due_at"])
         moments = [morning_of(due_day - term.as_calendar_days()) for term in policy.remind]
-        sql.INSERT_REMINDER.many(session, [
+        sql.INSERT_REMINDER.many(tx, [
             {"deadline_id": deadline.id, "remind_at": moment, "sent_at": None, "cancelled": False,
              "claimed_by": None, "claimed_at": None}
             for moment in moments
@@ -664,15 +662,23 @@ class Engine:
         ])
         return deadline
 
-    def _lookups(self, session: Session) -> dict[str, Callable[..., Any]]:
-        return {name: partial(fn, session) for name, fn in self.registry.region.lookups.items()}
+    def _lookups(self, tx: Executor) -> dict[str, Callable[..., Any]]:
+        """The region's lookups in this transaction; a step's session is made at the first call."""
+        lookups = self.registry.region.lookups.items()
+        if isinstance(tx, WriteTx):
+            return {name: partial(_in_session, tx, fn) for name, fn in lookups}
+        return {name: partial(fn, tx) for name, fn in lookups}
 
-    def calendar(self, session: Session) -> WorkCalendar:
-        return WorkCalendar(self.reference(session).recesses)
+    def calendar(self, session: Executor) -> WorkCalendar:
+        """The working-day calendar with the current recesses; one per reference read."""
+        reference = self.reference(session)
+        if self._calendar is None or self._calendar[0] is not reference:
+            self._calendar = (reference, WorkCalendar(reference.recesses))
+        return self._calendar[1]
 
     def _queue_notifications(
         self,
-        session: Session,
+        tx: Executor,
         spec: Flow,
         row: StepRow,
         view: InitiativeView,
@@ -686,10 +692,10 @@ class Engine:
         if self.renderer is None:
             return 0
         data = ctx.input.model_dump() if ctx.input is not None else None
-        frozen = freeze(self.message_context(session, spec, row, view, event, deadline))
+        frozen = freeze(self.message_context(tx, spec, row, view, event, deadline))
         rows: list[dict[str, Any]] = []
         sent_to: set[tuple[str, str]] = set()
-        people = people_by_audience(session, [n.audience for n in t.notify], view, data)
+        people = people_by_audience(tx, [n.audience for n in t.notify], view, data)
         for notify, audience in zip(t.notify, people, strict=True):
             for person in audience:
                 key = (person.email.lower(), notify.template)
@@ -700,12 +706,12 @@ class Engine:
                                            initiative_id=row.id, event_id=event.id))
         shared = {**UNRENDERED, "initiative_id": row.id, "event_id": event.id,
                   "next_attempt_at": ctx.now, "created_at": ctx.now}
-        sql.INSERT_OUTBOX.many(session, rows, shared)
+        sql.INSERT_OUTBOX.many(tx, rows, shared)
         return len(rows)
 
     def message_context(
         self,
-        session: Session,
+        session: Executor,
         spec: Flow,
         row: Subject,
         view: InitiativeView,
@@ -756,7 +762,7 @@ class Engine:
         }
 
     def _run_automatic(
-        self, session: Session, spec: Flow, row: StepRow, view: InitiativeView
+        self, tx: Executor, spec: Flow, row: StepRow, view: InitiativeView
     ) -> list[StepEvent]:
         events: list[StepEvent] = []
         for _ in range(MAX_AUTOMATIC_STEPS):
@@ -766,17 +772,17 @@ class Engine:
                 if not t.automatic:
                     continue
                 ctx = TransitionContext(view, t.trigger, SYSTEM, ctx_now,
-                                        lookups=self._lookups(session))
+                                        lookups=self._lookups(tx))
                 if all(_guard_holds(g, ctx) for g in t.guards):
                     step = (t, ctx)
                     break
             if step is None:
                 return events
             t, ctx = step
-            events.append(self._write_step(session, spec, row, view, t, ctx, None, ""))
+            events.append(self._write_step(tx, spec, row, view, t, ctx, None, ""))
         raise RuntimeError(f"flow {spec.name!r} keeps firing automatic steps from {row.state!r}")
 
-    def view_of(self, session: Session, row: "Initiative | StepRow") -> InitiativeView:
+    def view_of(self, session: Executor, row: "Initiative | StepRow") -> InitiativeView:
         loaded = {
             municipality: (status, dict(data))
             for municipality, status, data in sql.PARTICIPANTS.all(session, {"initiative_id": row.id})
@@ -793,7 +799,7 @@ class Engine:
             loaded=loaded,
         )
 
-    def reference(self, session: Session) -> "Reference":
+    def reference(self, session: Executor) -> "Reference":
         """Municipality, group and theme names, group members and recesses, read at most every
         few seconds: they are needed in every step and page and edited rarely, a stale name in a
         mail for a few seconds harms nobody, and an edit in this process clears them at once
@@ -802,23 +808,24 @@ class Engine:
         cached = self._reference_cache
         version = self.db.reference_version
         if cached is None or now - cached.loaded_at > REFERENCE_TTL_SECONDS or cached.version != version:
+            orm = session_of(session)
             members: dict[str, list[str]] = {}
-            for g, m in session.exec(
+            for g, m in orm.exec(
                 select(col(WorkingGroupMember.working_group_slug), col(WorkingGroupMember.municipality_slug))
             ):
                 members.setdefault(g, []).append(m)
-            groups = session.exec(
+            groups = orm.exec(
                 select(col(WorkingGroup.slug), col(WorkingGroup.name), col(WorkingGroup.theme_slug))
             ).all()
             cached = Reference(
                 loaded_at=now,
                 version=version,
-                names=dict(session.exec(select(col(Municipality.slug), col(Municipality.name))).all()),
+                names=dict(orm.exec(select(col(Municipality.slug), col(Municipality.name))).all()),
                 groups={slug: name for slug, name, _theme in groups},
                 group_themes={slug: theme for slug, _name, theme in groups},
                 members={k: tuple(sorted(v)) for k, v in members.items()},
-                themes=dict(session.exec(select(col(Theme.slug), col(Theme.name))).all()),
-                recesses=tuple(Period(r.start, r.end) for r in session.exec(select(Recess))),
+                themes=dict(orm.exec(select(col(Theme.slug), col(Theme.name))).all()),
+                recesses=tuple(Period(r.start, r.end) for r in orm.exec(select(Recess))),
             )
             self._reference_cache = cached
         return cached
@@ -847,6 +854,10 @@ def _check_version(current: int, expected: int | None) -> None:
             f"{expected}). Laad het opnieuw en kijk of uw stap nog nodig is.",
             details={"current_version": current},
         )
+
+
+def _in_session(tx: WriteTx, lookup: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
+    return lookup(tx.session, *args, **kwargs)
 
 
 def _guard_holds(guard: Any, ctx: TransitionContext) -> bool:

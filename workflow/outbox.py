@@ -5,7 +5,9 @@ recipient. Rendering happens in the sender (notifications/delivery.py), outside 
 transaction, so a step costs a JSON dump instead of two template renders per recipient.
 """
 
+import itertools
 import json
+import os
 import secrets
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -16,6 +18,7 @@ import orjson
 from sqlmodel import Session
 
 from workflow.context import InitiativeView
+from workflow.db import Executor
 from workflow.models import RoleGrantRow
 from workflow.roles import Audience, RoleGrant
 from workflow.statements import recipients_query, recipients_values
@@ -83,7 +86,7 @@ def recipients(
 
 
 def people_by_audience(
-    session: Session,
+    session: Executor,
     audiences: Sequence[Audience],
     view: InitiativeView,
     data: Mapping[str, Any] | None,
@@ -122,8 +125,24 @@ def people_by_audience(
 
 
 def new_message_id(domain: str) -> str:
-    """Stable for the row's life, so a resend after a crash can be recognised as the same mail."""
-    return f"<{secrets.token_hex(16)}@{domain}>"
+    """Stable for the row's life, so a resend after a crash can be recognised as the same mail.
+
+    Unique without asking the system for randomness per message (a fifth of a step's outbox
+    work): 64 random bits drawn once per process, new in every forked child, and a counter."""
+    return f"<{_ids.prefix}.{next(_ids.count)}@{domain}>"
+
+
+class _MessageIds:
+    def __init__(self) -> None:
+        self.renew()
+
+    def renew(self) -> None:
+        self.prefix = secrets.token_hex(8)
+        self.count = itertools.count(1)
+
+
+_ids = _MessageIds()
+os.register_at_fork(after_in_child=_ids.renew)
 
 
 def queued_message(

@@ -14,10 +14,12 @@ from dataclasses import dataclass
 from itertools import chain, islice
 from typing import Any, cast
 
-from sqlalchemy import JSON, Dialect, Table
+from sqlalchemy import JSON, DateTime, Dialect, Table, TypeDecorator
 from sqlalchemy.sql.compiler import SQLCompiler
 from sqlalchemy.sql.elements import ClauseElement
-from sqlmodel import Session
+from sqlalchemy.types import TypeEngine
+
+from workflow.db import Executor, WriteTx
 
 Processor = Callable[[Any], Any] | None
 COPY_FROM = 20  # rows; below this a COPY costs more than the statements it saves (measured)
@@ -33,6 +35,7 @@ class _Compiled:
     copy: str | None  # `COPY table (columns) FROM STDIN` for many rows on PostgreSQL, else None
     columns: tuple[str, ...]  # the parameters in the order of `copy`'s columns
     copy_binds: dict[str, Processor]  # `binds` as COPY takes them
+    ordered: tuple[tuple[str, Processor], ...]  # positional drivers: `binds` in `order`
 
 
 class Prepared:
@@ -59,8 +62,7 @@ class Prepared:
         if found is None:
             compiled = cast(SQLCompiler, self.statement.compile(dialect=dialect))
             binds: dict[str, Processor] = {
-                name: param.type.dialect_impl(dialect).bind_processor(dialect)
-                for name, param in compiled.binds.items()
+                name: _bind_processor(param.type, dialect) for name, param in compiled.binds.items()
             }
             defaults = {
                 name: param.value for name, param in compiled.binds.items() if not param.required
@@ -81,7 +83,10 @@ class Prepared:
                 quote = dialect.identifier_preparer
                 listed = ", ".join(quote.quote(name) for name in names)
                 copy = f"COPY {quote.format_table(self.copy_into)} ({listed}) FROM STDIN"
-            found = _Compiled(str(compiled), order, binds, defaults, results, copy, names, copy_binds)
+            ordered = tuple((name, binds[name]) for name in order or ())
+            found = _Compiled(
+                str(compiled), order, binds, defaults, results, copy, names, copy_binds, ordered
+            )
             self._by_dialect[dialect.name] = found
         return found
 
@@ -92,6 +97,13 @@ class Prepared:
         binds: Mapping[str, Processor] | None = None,
         fixed: Mapping[str, Any] | None = None,
     ) -> Any:
+        if compiled.order is not None and binds is None and not fixed:
+            # The write path's case: one list in the driver's order, no dict in between.
+            params = []
+            for name, proc in compiled.ordered:
+                value = values[name] if name in values else self._value(compiled, values, name)
+                params.append(value if proc is None else proc(value))
+            return params
         converted = dict(fixed) if fixed else {}
         for name, proc in (compiled.binds if binds is None else binds).items():
             value = self._value(compiled, values, name)
@@ -130,7 +142,7 @@ class Prepared:
             return self.fill[name]()
         return compiled.defaults[name]
 
-    def run(self, session: Session, values: Mapping[str, Any] | None = None) -> Any:
+    def run(self, session: Executor, values: Mapping[str, Any] | None = None) -> Any:
         """Execute once; returns the DBAPI cursor (for `rowcount`)."""
         dialect, dbapi = _connection(session)
         compiled = self._compile(dialect)
@@ -140,7 +152,7 @@ class Prepared:
 
     def many(
         self,
-        session: Session,
+        session: Executor,
         rows: Iterable[Mapping[str, Any]],
         shared: Mapping[str, Any] | None = None,
     ) -> None:
@@ -174,16 +186,48 @@ class Prepared:
                 converted = self._params(compiled, row, binds, fixed)
                 copy.write_row([converted[name] for name in columns])
 
-    def all(self, session: Session, values: Mapping[str, Any] | None = None) -> list[tuple[Any, ...]]:
+    def all(self, session: Executor, values: Mapping[str, Any] | None = None) -> list[tuple[Any, ...]]:
         dialect, dbapi = _connection(session)
         compiled = self._compile(dialect)
         cursor = dbapi.cursor()
         cursor.execute(compiled.sql, self._params(compiled, values or {}))
         return _convert(cursor.fetchall(), compiled.results)
 
-    def one(self, session: Session, values: Mapping[str, Any] | None = None) -> tuple[Any, ...] | None:
+    def one(self, session: Executor, values: Mapping[str, Any] | None = None) -> tuple[Any, ...] | None:
         rows = self.all(session, values)
         return rows[0] if rows else None
+
+
+def _bind_processor(type_: TypeEngine[Any], dialect: Dialect) -> Processor:
+    proc = type_.dialect_impl(dialect).bind_processor(dialect)
+    if proc is None or not isinstance(type_.impl if isinstance(type_, TypeDecorator) else type_, DateTime):
+        return proc
+    # One converter per kind of datetime column, shared by every statement (see `_moment`).
+    key = (dialect.name, repr(type_))
+    found = _MOMENTS.get(key)
+    if found is None:
+        found = _MOMENTS[key] = _moment(proc)
+    return found
+
+
+_MOMENTS: dict[tuple[str, str], Callable[[Any], Any]] = {}
+
+
+def _moment(proc: Callable[[Any], Any]) -> Callable[[Any], Any]:
+    """`proc` remembering its last moment: a step writes the same `now` into six or eight
+    columns of five statements, and SQLite's datetime conversion (formatting a string) is the
+    costliest of its conversions. Datetimes are immutable: the same object converts the same."""
+    last: tuple[Any, Any] = (None, None)  # one tuple: threads see a pair, never half of one
+
+    def convert(value: Any) -> Any:
+        nonlocal last
+        seen, result = last
+        if value is not seen or value is None:
+            result = proc(value)
+            last = (value, result)
+        return result
+
+    return convert
 
 
 def _json_text(dialect: Dialect) -> Processor:
@@ -191,12 +235,14 @@ def _json_text(dialect: Dialect) -> Processor:
     return lambda value: None if value is None else dumps(value)
 
 
-def _connection(session: Session) -> tuple[Dialect, Any]:
+def _connection(session: Executor) -> tuple[Dialect, Any]:
     """The dialect and DB-API connection of the session's current transaction.
 
     Asking the session each time walks its event and state machinery (measured: a fifth of a
     step); the answer is kept for as long as the same transaction is open.
     """
+    if isinstance(session, WriteTx):
+        return session.dialect, session.dbapi
     transaction = session.get_transaction()
     kept = session.info.get(_KEPT)
     if kept is not None and transaction is not None and kept[0] is transaction:

@@ -58,7 +58,7 @@ def _default_of(column: Column[Any]) -> Callable[[], Any]:
 # What the write path reads of the locked initiative (the fields of `engine.StepRow`).
 INITIATIVE_COLUMNS = (
     "id", "flow", "flow_version", "state", "version", "title", "summary", "municipality",
-    "faction", "submitted_by", "data", "created_at", "updated_at",
+    "faction", "submitted_by", "data",
 )
 
 LOCK_INITIATIVE = Prepared(

@@ -1,0 +1,81 @@
+"""`Database.step`, the write path's transaction: all or nothing, with or without a session
+joining it, on SQLite's per-thread connection and on PostgreSQL's pool."""
+
+import threading
+
+import pytest
+from sqlmodel import select
+
+from workflow.app import App
+from workflow.models import Theme
+
+
+def _themes(app: App) -> set[str]:
+    with app.db.read() as session:
+        return set(session.exec(select(Theme.slug)).all())
+
+
+def _insert_raw(tx, slug: str) -> None:
+    # Straight on the transaction's DB-API connection, as the prepared statements run.
+    marker = "?" if tx.dialect.paramstyle == "qmark" else "%s"
+    tx.dbapi.cursor().execute(
+        f"INSERT INTO theme (slug, name) VALUES ({marker}, {marker})", (slug, slug.title())
+    )
+
+
+def test_a_step_commits_its_statements_and_its_session_together(app):
+    with app.db.step() as tx:
+        _insert_raw(tx, "raw-thema")
+        tx.session.add(Theme(slug="orm-thema", name="Orm"))
+    assert {"raw-thema", "orm-thema"} <= _themes(app)
+
+
+@pytest.mark.parametrize("with_session", [False, True])
+def test_a_failed_step_leaves_nothing_and_the_connection_usable(app, with_session):
+    before = _themes(app)
+    with pytest.raises(RuntimeError, match="kapot"), app.db.step() as tx:
+        _insert_raw(tx, "weg-thema")
+        if with_session:
+            tx.session.add(Theme(slug="ook-weg", name="Ook weg"))
+            tx.session.flush()
+        raise RuntimeError("kapot")
+    assert before == _themes(app)
+    # The same thread's next step starts clean: nothing of the failed one is left open.
+    with app.db.step() as tx:
+        _insert_raw(tx, "daarna")
+    assert before | {"daarna"} == _themes(app)
+
+
+def test_a_failed_flush_at_the_end_rolls_back_the_statements_too(app):
+    before = _themes(app)
+    with pytest.raises(Exception), app.db.step() as tx:  # noqa: B017 - the driver's own error
+        _insert_raw(tx, "dubbel")
+        tx.session.add(Theme(slug="dubbel", name="Twee keer"))  # flushed at the end: a duplicate
+    assert before == _themes(app)
+
+
+def test_sqlite_steps_hold_one_connection_per_thread_outside_the_pool(app):
+    if not app.db.is_sqlite:
+        pytest.skip("SQLite only: PostgreSQL steps take a pooled connection")
+    pool = app.db.engine.pool
+    seen: list[object] = []
+
+    def work(slug: str) -> None:
+        for n in range(3):
+            with app.db.step() as tx:
+                _insert_raw(tx, f"{slug}-{n}")
+                seen.append(tx.dbapi)
+
+    threads = [threading.Thread(target=work, args=(f"draad{k}",)) for k in range(3)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert 3 == len({id(c) for c in seen})  # one per thread, kept across its steps
+    assert 0 == pool.checkedout()  # held connections never take a place in the pool
+    assert 9 == len({s for s in _themes(app) if s.startswith("draad")})
+    drivers = [c.dbapi_connection for c in seen]  # type: ignore[attr-defined]
+    app.db.dispose()
+    for driver in drivers:  # closed with the database, not left to the garbage collector
+        with pytest.raises(Exception, match="closed database"):
+            driver.execute("SELECT 1")
