@@ -4,10 +4,14 @@ joining it, on SQLite's per-thread connection and on PostgreSQL's pool."""
 import threading
 
 import pytest
+from sqlalchemy import text
 from sqlmodel import select
 
+from tests.routes import submit
+from workflow import services
 from workflow.app import App
-from workflow.models import Theme
+from workflow.db import Database
+from workflow.models import OutboxMessage, Theme
 
 
 def _themes(app: App) -> set[str]:
@@ -79,3 +83,34 @@ def test_sqlite_steps_hold_one_connection_per_thread_outside_the_pool(app):
     for driver in drivers:  # closed with the database, not left to the garbage collector
         with pytest.raises(Exception, match="closed database"):
             driver.execute("SELECT 1")
+
+
+def _recipients_of(app: App, initiative_id: int) -> set[str]:
+    with app.db.read() as session:
+        rows = session.exec(
+            select(OutboxMessage.recipient).where(OutboxMessage.initiative_id == initiative_id)
+        ).all()
+    return set(rows)
+
+
+def test_recipients_follow_changes_to_users_made_by_another_process(app, people):
+    """The write path keeps who receives a step's messages (per `directory_version`); a user
+    added, switched off or given a role elsewhere is seen by the very next step."""
+    griffie = people["griffie_sliedrecht"]
+    first, second, third = (submit(app.engine, people, f"Voorstel {n}") for n in range(3))
+    app.engine.fire(first, "adopt_motion", actor=griffie)
+    assert "wethouder2@example.nl" not in _recipients_of(app, first)
+
+    other = Database(app.settings.database_url)  # as the CLI in another process would
+    try:
+        services.add_user(other, app.registry, name="Tweede wethouder",
+                          email="wethouder2@example.nl", roles=["college:sliedrecht"])
+        app.engine.fire(second, "adopt_motion", actor=griffie)
+        assert "wethouder2@example.nl" in _recipients_of(app, second)
+
+        with other.engine.begin() as conn:
+            conn.execute(text("UPDATE user_account SET active = false WHERE name = 'Tweede wethouder'"))
+        app.engine.fire(third, "adopt_motion", actor=griffie)
+        assert "wethouder2@example.nl" not in _recipients_of(app, third)
+    finally:
+        other.dispose()

@@ -50,7 +50,15 @@ from workflow.models import (
     WorkingGroup,
     WorkingGroupMember,
 )
-from workflow.outbox import UNRENDERED, Renderer, freeze, people_by_audience, queued_message, recipients
+from workflow.outbox import (
+    UNRENDERED,
+    RecipientCache,
+    Renderer,
+    freeze,
+    people_by_audience,
+    queued_message,
+    recipients,
+)
 from workflow.registry import FlowRegistry
 from workflow.roles import SYSTEM, Actor
 
@@ -96,6 +104,7 @@ class StepRow:
     faction: str | None
     submitted_by: int | None
     data: dict[str, Any]
+    directory: int | None = None  # `directory_version` as the lock read it; None: not read
 
 
 class Subject(Protocol):
@@ -182,6 +191,7 @@ class Engine:
         self.clock = clock
         self._reference_cache: Reference | None = None
         self._calendar: tuple[Reference, WorkCalendar] | None = None
+        self._recipients = RecipientCache()
         # Test seam for crash safety: called at named points inside the transaction.
         self._fault = fault or (lambda _point: None)
 
@@ -456,7 +466,8 @@ class Engine:
         found = sql.LOCK_INITIATIVE.one(tx, {"id": initiative_id})
         if found is None:
             raise NotFound(f"Initiatief {initiative_id} bestaat niet.")
-        row = StepRow(**dict(zip(sql.INITIATIVE_COLUMNS, found, strict=True)))
+        *values, directory = found
+        row = StepRow(**dict(zip(sql.INITIATIVE_COLUMNS, values, strict=True)), directory=directory)
         _check_version(row.version, expected_version)
         return row
 
@@ -695,7 +706,8 @@ class Engine:
         frozen = freeze(self.message_context(tx, spec, row, view, event, deadline))
         rows: list[dict[str, Any]] = []
         sent_to: set[tuple[str, str]] = set()
-        people = people_by_audience(tx, [n.audience for n in t.notify], view, data)
+        people = people_by_audience(tx, [n.audience for n in t.notify], view, data,
+                                    cache=self._recipients, version=row.directory)
         for notify, audience in zip(t.notify, people, strict=True):
             for person in audience:
                 key = (person.email.lower(), notify.template)

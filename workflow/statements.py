@@ -8,8 +8,10 @@ cursor bypasses SQLAlchemy's Python-side column defaults.
 from collections.abc import Callable, Sequence
 from typing import Any
 
-from sqlalchemy import Column, Table, and_, bindparam, insert, or_, update
+from sqlalchemy import BigInteger, Column, Table, and_, bindparam, insert, or_, update
+from sqlalchemy import column as sa_column
 from sqlalchemy import select as sa_select  # sqlmodel's select takes at most four columns
+from sqlalchemy import table as sa_table
 from sqlmodel import col, select
 
 from workflow.models import (
@@ -61,8 +63,16 @@ INITIATIVE_COLUMNS = (
     "faction", "submitted_by", "data",
 )
 
+# Kept by triggers (migration 0009): changes whenever a user or a role grant does.
+DIRECTORY_VERSION = sa_table("directory_version", sa_column("version", BigInteger))
+
 LOCK_INITIATIVE = Prepared(
-    select(*(_table(Initiative).c[name] for name in INITIATIVE_COLUMNS))
+    sa_select(
+        *(_table(Initiative).c[name] for name in INITIATIVE_COLUMNS),
+        # Read with the lock, no extra round trip: who receives a step's messages is kept
+        # per value (`workflow.outbox.RecipientCache`).
+        sa_select(DIRECTORY_VERSION.c.version).scalar_subquery(),
+    )
     .where(col(Initiative.id) == bindparam("id"))
     .with_for_update()
 )
