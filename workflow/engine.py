@@ -54,6 +54,7 @@ from workflow.outbox import (
     UNRENDERED,
     RecipientCache,
     Renderer,
+    addressed,
     freeze,
     people_by_audience,
     queued_message,
@@ -105,6 +106,8 @@ class StepRow:
     submitted_by: int | None
     data: dict[str, Any]
     directory: int | None = None  # `directory_version` as the lock read it; None: not read
+    # [municipality, status, data] of each participant as the lock read them (SQLite), or None.
+    participants: list[list[Any]] | None = None
 
 
 class Subject(Protocol):
@@ -466,8 +469,9 @@ class Engine:
         found = sql.LOCK_INITIATIVE.one(tx, {"id": initiative_id})
         if found is None:
             raise NotFound(f"Initiatief {initiative_id} bestaat niet.")
-        *values, directory = found
-        row = StepRow(**dict(zip(sql.INITIATIVE_COLUMNS, values, strict=True)), directory=directory)
+        *values, directory, participants = found
+        row = StepRow(**dict(zip(sql.INITIATIVE_COLUMNS, values, strict=True)),
+                      directory=directory, participants=participants)
         _check_version(row.version, expected_version)
         return row
 
@@ -714,11 +718,11 @@ class Engine:
                 if key in sent_to or person.user_id == ctx.actor.user_id:
                     continue
                 sent_to.add(key)
-                rows.append(queued_message(notify.template, frozen, person, domain=self.mail_domain,
-                                           initiative_id=row.id, event_id=event.id))
-        shared = {**UNRENDERED, "initiative_id": row.id, "event_id": event.id,
+                rows.append(addressed(notify.template, frozen, person, domain=self.mail_domain,
+                                      initiative_id=row.id))
+        shared = {"initiative_id": row.id, "event_id": event.id,
                   "next_attempt_at": ctx.now, "created_at": ctx.now}
-        sql.INSERT_OUTBOX.many(tx, rows, shared)
+        sql.INSERT_OUTBOX.many(tx, rows, shared, constant=UNRENDERED)
         return len(rows)
 
     def message_context(
@@ -795,10 +799,10 @@ class Engine:
         raise RuntimeError(f"flow {spec.name!r} keeps firing automatic steps from {row.state!r}")
 
     def view_of(self, session: Executor, row: "Initiative | StepRow") -> InitiativeView:
-        loaded = {
-            municipality: (status, dict(data))
-            for municipality, status, data in sql.PARTICIPANTS.all(session, {"initiative_id": row.id})
-        }
+        read = getattr(row, "participants", None) if isinstance(row, StepRow) else None
+        if read is None:
+            read = sql.PARTICIPANTS.all(session, {"initiative_id": row.id})
+        loaded = {municipality: (status, dict(data)) for municipality, status, data in read}
         return InitiativeView(
             id=row.id,
             flow=row.flow,

@@ -101,17 +101,24 @@ def people_by_audience(
     for audience in audiences:
         scopes = None if isinstance(audience, ContactAudience) else audience.scopes(view, data)
         wanted.append(None if scopes is None else frozenset(":".join(s) for s in scopes))
+    if cache is None or version is None or any(isinstance(a, ContactAudience) for a in audiences):
+        return _people(session, audiences, wanted, view)
+    key = (version, tuple((a.role, a.label, w) for a, w in zip(audiences, wanted, strict=True)))
+    return cache.people(version, key, lambda: _people(session, audiences, wanted, view))
+
+
+def _people(
+    session: Executor,
+    audiences: Sequence[Audience],
+    wanted: Sequence[frozenset[str] | None],
+    view: InitiativeView,
+) -> list[list[Recipient]]:
     asked = [
         (audience.role, None if scopes is None else sorted(scopes))
         for audience, scopes in zip(audiences, wanted, strict=True)
         if not isinstance(audience, ContactAudience) and (scopes is None or scopes)
     ]
-    if not asked:
-        rows: Sequence[tuple[Any, ...]] = []
-    elif cache is not None and version is not None:
-        rows = cache.rows(session, asked, version)
-    else:
-        rows = _recipient_rows(session, asked)
+    rows = recipients_query(asked).all(session, recipients_values(asked)) if asked else []
     found: list[list[Recipient]] = []
     for audience, allowed in zip(audiences, wanted, strict=True):
         people: list[Recipient] = []
@@ -133,34 +140,29 @@ def people_by_audience(
     return found
 
 
-Asked = Sequence[tuple[str, Sequence[str] | None]]  # (role, scopes or None for every scope)
-
-
-def _recipient_rows(session: Executor, asked: Asked) -> list[tuple[Any, ...]]:
-    return recipients_query(asked).all(session, recipients_values(asked))
-
-
 class RecipientCache:
-    """The answers of the recipients query, kept per question while users and role grants stay
-    as they are: per value of `directory_version`, which triggers raise on every change to
-    them (migration 0009) and which the write path reads with its lock. An answer is thus
-    never older than the transaction that uses it. (A tenth of a step on SQLite.)"""
+    """Who is in a step's audiences, kept per question while users and role grants stay as
+    they are: per value of `directory_version`, which triggers raise on every change to them
+    (migration 0009) and which the write path reads with its lock. An answer is thus never
+    older than the transaction that uses it. The lists it hands out are shared: read only.
+    (Asking and sorting out the answer were a tenth of a step on SQLite.)"""
 
     LIMIT = 4096  # questions kept per version; a region asks a few hundred
 
     def __init__(self) -> None:
         self._version: int | None = None
-        self._rows: dict[tuple[int, Hashable], list[tuple[Any, ...]]] = {}
+        self._found: dict[Hashable, list[list[Recipient]]] = {}
 
-    def rows(self, session: Executor, asked: Asked, version: int) -> list[tuple[Any, ...]]:
-        key = (version, tuple((role, None if s is None else tuple(s)) for role, s in asked))
-        found = self._rows.get(key)
+    def people(
+        self, version: int, key: Hashable, ask: Callable[[], list[list[Recipient]]]
+    ) -> list[list[Recipient]]:
+        found = self._found.get(key)
         if found is None:
-            found = _recipient_rows(session, asked)
-            if version != self._version or len(self._rows) >= self.LIMIT:
+            found = ask()
+            if version != self._version or len(self._found) >= self.LIMIT:
                 # Keys hold the version, so a thread still on an older one cannot mix them up.
-                self._rows, self._version = {}, version
-            self._rows[key] = found
+                self._found, self._version = {}, version
+            self._found[key] = found
         return found
 
 

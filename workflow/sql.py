@@ -56,6 +56,7 @@ class Prepared:
         # Values made when the caller gives none (e.g. a column's default), like Core would.
         self.fill = dict(fill or {})
         self._by_dialect: dict[str, _Compiled] = {}
+        self._constants: dict[tuple[str, bool, int], tuple[Mapping[str, Any], dict[str, Any]]] = {}
 
     def _compile(self, dialect: Dialect) -> _Compiled:
         found = self._by_dialect.get(dialect.name)
@@ -155,10 +156,14 @@ class Prepared:
         session: Executor,
         rows: Iterable[Mapping[str, Any]],
         shared: Mapping[str, Any] | None = None,
+        *,
+        constant: Mapping[str, Any] | None = None,
     ) -> None:
         """Execute once per row; `shared` holds values equal for every row, converted once
-        (a sweep writes two thousand outbox rows with the same dozen constants). On PostgreSQL
-        an insert made with `copy_into` sends `COPY_FROM` rows or more as one COPY."""
+        per call (a sweep writes two thousand outbox rows with the same dozen constants), and
+        `constant` such values that never change (e.g. `outbox.UNRENDERED`): converted once
+        per process. On PostgreSQL an insert made with `copy_into` sends `COPY_FROM` rows or
+        more as one COPY."""
         dialect, dbapi = _connection(session)
         compiled = self._compile(dialect)
         source = iter(rows)
@@ -166,11 +171,12 @@ class Prepared:
         copying = compiled.copy is not None and len(first) == COPY_FROM
         binds: Mapping[str, Processor] = compiled.copy_binds if copying else compiled.binds
         fixed: dict[str, Any] = {}
+        if constant:
+            fixed = dict(self._constant(dialect, copying, constant, binds))
         if shared:
-            fixed = {
-                name: value if (proc := binds[name]) is None else proc(value)
-                for name, value in shared.items()
-            }
+            for name, value in shared.items():
+                fixed[name] = value if (proc := binds[name]) is None else proc(value)
+        if fixed:
             binds = {name: proc for name, proc in binds.items() if name not in fixed}
         if not copying:
             params = list(self._rows(compiled, chain(first, source), binds, fixed))
@@ -185,6 +191,19 @@ class Prepared:
             for row in chain(first, source):
                 converted = self._params(compiled, row, binds, fixed)
                 copy.write_row([converted[name] for name in columns])
+
+    def _constant(
+        self, dialect: Dialect, copying: bool, values: Mapping[str, Any], binds: Mapping[str, Processor]
+    ) -> Mapping[str, Any]:
+        key = (dialect.name, copying, id(values))
+        found = self._constants.get(key)
+        if found is None or found[0] is not values:
+            converted = {
+                name: value if (proc := binds[name]) is None else proc(value)
+                for name, value in values.items()
+            }
+            found = self._constants[key] = (values, converted)  # `values` kept: its id stays its
+        return found[1]
 
     def all(self, session: Executor, values: Mapping[str, Any] | None = None) -> list[tuple[Any, ...]]:
         dialect, dbapi = _connection(session)

@@ -8,10 +8,11 @@ cursor bypasses SQLAlchemy's Python-side column defaults.
 from collections.abc import Callable, Sequence
 from typing import Any
 
-from sqlalchemy import BigInteger, Column, Table, and_, bindparam, insert, or_, update
+from sqlalchemy import JSON, BigInteger, Column, ColumnElement, Table, and_, bindparam, insert, or_, update
 from sqlalchemy import column as sa_column
 from sqlalchemy import select as sa_select  # sqlmodel's select takes at most four columns
 from sqlalchemy import table as sa_table
+from sqlalchemy.ext.compiler import compiles
 from sqlmodel import col, select
 
 from workflow.models import (
@@ -66,12 +67,42 @@ INITIATIVE_COLUMNS = (
 # Kept by triggers (migration 0009): changes whenever a user or a role grant does.
 DIRECTORY_VERSION = sa_table("directory_version", sa_column("version", BigInteger))
 
+class ParticipantsJson(ColumnElement[Any]):
+    """On SQLite, the participants of the row's initiative as one JSON array of
+    [municipality, status, data], in the order they joined: read with the lock, a statement
+    fewer per step. On PostgreSQL NULL, and the engine reads them with a statement of their
+    own: at READ COMMITTED a locking statement that waited for another step sees that step's
+    row but, in a subquery, not its participants; the next statement does."""
+
+    type = JSON()
+    inherit_cache = True
+
+    def __init__(self, initiative_id: ColumnElement[Any]) -> None:
+        self.initiative_id = initiative_id
+
+
+@compiles(ParticipantsJson, "sqlite")
+def _participants_sqlite(element: ParticipantsJson, compiler: Any, **kw: Any) -> str:
+    key = compiler.process(element.initiative_id, **kw)
+    return (
+        "(SELECT json_group_array(json_array(municipality, status, json(data))) FROM"
+        f" (SELECT municipality, status, data FROM participant WHERE initiative_id = {key}"
+        " ORDER BY id))"
+    )
+
+
+@compiles(ParticipantsJson)
+def _participants_elsewhere(element: ParticipantsJson, compiler: Any, **kw: Any) -> str:
+    return "NULL"
+
+
 LOCK_INITIATIVE = Prepared(
     sa_select(
         *(_table(Initiative).c[name] for name in INITIATIVE_COLUMNS),
         # Read with the lock, no extra round trip: who receives a step's messages is kept
         # per value (`workflow.outbox.RecipientCache`).
         sa_select(DIRECTORY_VERSION.c.version).scalar_subquery(),
+        ParticipantsJson(_table(Initiative).c.id),
     )
     .where(col(Initiative.id) == bindparam("id"))
     .with_for_update()
