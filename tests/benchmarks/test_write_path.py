@@ -17,6 +17,10 @@ state, opens the new state's deadline and reminders, and inserts the same outbox
 the frozen context the engine wrote (the drain renders them; see test_drain.py). Same durability settings: WAL,
 synchronous=NORMAL, foreign keys on, BEGIN IMMEDIATE (see `workflow/db.py`).
 
+On SQLite the two runs take turns (BENCH_ROUNDS parts each, default 10), so that a change in the
+machine's load during the run weighs on both alike; on PostgreSQL, with one database, the engine
+runs first and the baseline after it.
+
 Speed is printed, not asserted; what is asserted is that both runs completed and wrote the
 expected number of rows.
 """
@@ -52,6 +56,7 @@ PROFILE = os.environ.get("BENCH_PROFILE", "") not in ("", "0")
 PROFILE_N = int(os.environ.get("BENCH_PROFILE_N", "50"))
 PG_URL = os.environ.get("INITIATIEF_TEST_DATABASE_URL", "")
 GOAL = 0.5
+ROUNDS = int(os.environ.get("BENCH_ROUNDS", "10"))  # turns the two runs take (SQLite)
 
 SUBMIT = ("fractie_sliedrecht", {
     "title": "Betaalbare woningen langs de Merwede",
@@ -431,17 +436,40 @@ def expect(plan: Plan, initiatives: int) -> dict[str, int]:
     return rows
 
 
+def _parts(n: int, rounds: int) -> list[int]:
+    base, extra = divmod(n, rounds)
+    return [base + (1 if k < extra else 0) for k in range(rounds) if base or k < extra]
+
+
+def _checked(app: App, plan: Plan, initiatives: int) -> dict[str, int]:
+    rows = counts(app)
+    assert rows == expect(plan, initiatives)
+    assert states(app) == {"completed": initiatives}
+    return rows
+
+
+def _baseline_ready(
+    app: App, url: str, plan: Plan, baseline: Callable[[str, Plan, dict[str, int], int], float]
+) -> dict[str, int]:
+    """The baseline's warm-up, and the honesty check: its first initiative, read back the same
+    way as the engine's, has the same rows."""
+    ids = user_ids(app)
+    baseline(url, plan, ids, WARMUP)
+    assert capture_plan(app, first_id(app)) == plan
+    return ids
+
+
 def benchmark(
     backend: str,
     engine_db: Callable[[], str],
     baseline_db: Callable[[], str],
     baseline: Callable[[str, Plan, dict[str, int], int], float],
     tmp_path: Path,
+    *,
+    shared_database: bool = False,
 ) -> None:
     transitions = N * TRANSITIONS_PER_ROUTE
     total = N + WARMUP
-
-    # The engine.
     with opened(tmp_path / "engine", engine_db()) as (app, people):
         first = drive_route(app, people)
         for _ in range(WARMUP - 1):
@@ -449,24 +477,32 @@ def benchmark(
         plan = capture_plan(app, first)
         assert [s.trigger for s in plan.steps] == ["submit", *(t for t, _, _ in ROUTE)]
         settle()  # as `serve` and `worker` do once they are up
-        engine_seconds = run_engine(app, people, N)
-        engine_rows = counts(app)
-        assert engine_rows == expect(plan, total)
-        assert states(app) == {"completed": total}
-        if PROFILE:
-            profile_engine(app, people, min(N, PROFILE_N), backend)
-
-    # The baseline, on a database made the same way with the same people.
-    url = baseline_db()
-    with opened(tmp_path / "baseline", url) as (app, _people):
-        ids = user_ids(app)
-        baseline(url, plan, ids, WARMUP)
-        # Honesty check: read back the baseline's first initiative the same way: same rows.
-        assert capture_plan(app, first_id(app)) == plan
-        baseline_seconds = baseline(url, plan, ids, N)
-        baseline_rows = counts(app)
-        assert baseline_rows == expect(plan, total)
-        assert states(app) == {"completed": total}
+        if shared_database:
+            # PostgreSQL: one database, so the engine runs first, then it is emptied and reseeded.
+            engine_seconds = run_engine(app, people, N)
+            engine_rows = _checked(app, plan, total)
+            if PROFILE:
+                profile_engine(app, people, min(N, PROFILE_N), backend)
+            app.db.dispose()
+            url = baseline_db()
+            with opened(tmp_path / "baseline", url) as (base, _people):
+                ids = _baseline_ready(base, url, plan, baseline)
+                baseline_seconds = baseline(url, plan, ids, N)
+                baseline_rows = _checked(base, plan, total)
+        else:
+            # Two databases: the runs take turns in ROUNDS parts, so that a change in the
+            # machine's load during the run weighs on both alike.
+            url = baseline_db()
+            with opened(tmp_path / "baseline", url) as (base, _people):
+                ids = _baseline_ready(base, url, plan, baseline)
+                engine_seconds = baseline_seconds = 0.0
+                for part in _parts(N, ROUNDS):
+                    engine_seconds += run_engine(app, people, part)
+                    baseline_seconds += baseline(url, plan, ids, part)
+                baseline_rows = _checked(base, plan, total)
+            engine_rows = _checked(app, plan, total)
+            if PROFILE:
+                profile_engine(app, people, min(N, PROFILE_N), backend)
     assert baseline_rows == engine_rows
 
     messages = plan.rows["outbox_message"] * N
@@ -577,4 +613,4 @@ def test_write_path_postgres(tmp_path: Path) -> None:
             url = "postgresql+psycopg://" + url.removeprefix(prefix)
     # One database: the engine runs first, then it is emptied and reseeded for the baseline.
     benchmark("postgresql", lambda: fresh_postgres(url), lambda: fresh_postgres(url),
-              run_postgres_baseline, tmp_path)
+              run_postgres_baseline, tmp_path, shared_database=True)
