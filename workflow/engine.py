@@ -235,9 +235,8 @@ class Engine:
                 "created_at": now,
                 "updated_at": now,
             }
-            found = sql.INSERT_INITIATIVE.one(tx, values)
-            assert found is not None  # INSERT … RETURNING gives the row it wrote
-            row = StepRow(id=int(found[0]), **{k: values[k] for k in sql.INITIATIVE_COLUMNS[1:]})
+            new_id = sql.INSERT_INITIATIVE.insert_id(tx, values)
+            row = StepRow(id=new_id, **{k: values[k] for k in sql.INITIATIVE_COLUMNS[1:]})
             view = self.view_of(tx, row)
             view.state = ""
             ctx = TransitionContext(view, start.trigger, actor, self.clock(), model, raw,
@@ -592,9 +591,7 @@ class Engine:
             "data": payload,
             "comment": comment.strip(),
         }
-        found = sql.INSERT_EVENT.one(tx, values)
-        assert found is not None  # INSERT … RETURNING gives the row it wrote
-        event = StepEvent(id=int(found[0]), **values)
+        event = StepEvent(id=sql.INSERT_EVENT.insert_id(tx, values), **values)
         view.state = new_state
         entered = spec.state(new_state)
         deadline = None
@@ -665,9 +662,8 @@ class Engine:
             "claimed_by": None,
             "claimed_at": None,
         }
-        found = sql.INSERT_DEADLINE.one(tx, values)
-        assert found is not None  # INSERT … RETURNING gives the row it wrote
-        deadline = StepDeadline(int(found[0]), values["label"], values["due_at"])
+        deadline = StepDeadline(sql.INSERT_DEADLINE.insert_id(tx, values), values["label"],
+                                values["due_at"])
         moments = [morning_of(due_day - term.as_calendar_days()) for term in policy.remind]
         sql.INSERT_REMINDER.many(tx, [
             {"deadline_id": deadline.id, "remind_at": moment, "sent_at": None, "cancelled": False,

@@ -43,7 +43,7 @@ def _insert_all(model: Any, *, returning_id: bool = False) -> Prepared:
     statement = insert(table).values({c.name: bindparam(c.name, type_=c.type) for c in columns})
     fill = {c.name: _default_of(c) for c in columns if c.default is not None or c.nullable}
     if returning_id:
-        return Prepared(statement.returning(table.c.id), fill)
+        return Prepared(statement.returning(table.c.id), fill, plain=Prepared(statement, fill))
     return Prepared(statement, fill, copy_into=table)
 
 
