@@ -9,7 +9,7 @@ Route modules import these; none of them declares its own copy.
 from collections.abc import Sequence
 from typing import Any
 
-from sqlmodel import Session, col, select
+from sqlmodel import col, select
 
 from flows import inputs
 from flows.roles import (
@@ -23,6 +23,7 @@ from flows.roles import (
 )
 from workflow.calendar import local_date
 from workflow.context import InitiativeView, ParticipantView, TransitionContext
+from workflow.db import Executor, session_of
 from workflow.definition import Guard, Notify, State, StateKind, Transition
 from workflow.errors import InvalidInput
 from workflow.models import Municipality
@@ -52,9 +53,9 @@ withdrawn = State("Ingetrokken", FINAL)
 # --- reference data a guard or effect reads (a region lookup) ------------------------------
 
 
-def municipality_facts(session: Session, _view: InitiativeView) -> dict[str, dict[str, Any]]:
+def municipality_facts(session: Executor, _view: InitiativeView) -> dict[str, dict[str, Any]]:
     """Name, inhabitants and bloc per municipality slug, read inside the step's transaction."""
-    rows = session.exec(
+    rows = session_of(session).exec(
         select(col(Municipality.slug), col(Municipality.name), col(Municipality.inhabitants),
                col(Municipality.bloc))
     )

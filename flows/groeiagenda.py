@@ -5,7 +5,6 @@ geagendeerd t.b.v. meervoudig lokale samenwerking?": states, then steps in proce
 then the guards and effects they use.
 """
 
-from sqlmodel import Session
 
 from flows import council_tracks, inputs
 from flows.common import (
@@ -40,6 +39,7 @@ from flows.roles import (
 from workflow import frameworks
 from workflow.calendar import local_date
 from workflow.context import InitiativeView, TransitionContext
+from workflow.db import Executor
 from workflow.definition import (
     DateFromInput,
     Days,
@@ -207,7 +207,7 @@ COMMITTING_STATES = ("agreements", "executing")
 
 
 def frameworks_lookup(
-    session: Session, view: InitiativeView, lock: bool = True
+    session: Executor, view: InitiativeView, lock: bool = True
 ) -> frameworks.FrameworksCheck:
     """The frameworks check of `view`'s plan; in the write path it locks the task sheet row."""
     return frameworks.check(session, initiative_id=view.id, data=view.data,

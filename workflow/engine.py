@@ -674,11 +674,10 @@ class Engine:
         return deadline
 
     def _lookups(self, tx: Executor) -> dict[str, Callable[..., Any]]:
-        """The region's lookups in this transaction; a step's session is made at the first call."""
-        lookups = self.registry.region.lookups.items()
-        if isinstance(tx, WriteTx):
-            return {name: partial(_in_session, tx, fn) for name, fn in lookups}
-        return {name: partial(fn, tx) for name, fn in lookups}
+        """The region's lookups in this transaction. They take an `Executor`: prepared
+        statements run on it as it is, and `session_of` makes a step's ORM session when one
+        is needed."""
+        return {name: partial(fn, tx) for name, fn in self.registry.region.lookups.items()}
 
     def calendar(self, session: Executor) -> WorkCalendar:
         """The working-day calendar with the current recesses; one per reference read."""
@@ -866,10 +865,6 @@ def _check_version(current: int, expected: int | None) -> None:
             f"{expected}). Laad het opnieuw en kijk of uw stap nog nodig is.",
             details={"current_version": current},
         )
-
-
-def _in_session(tx: WriteTx, lookup: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
-    return lookup(tx.session, *args, **kwargs)
 
 
 def _guard_holds(guard: Any, ctx: TransitionContext) -> bool:

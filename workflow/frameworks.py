@@ -14,6 +14,7 @@ from sqlalchemy import and_, bindparam, func, or_
 from sqlalchemy import select as sa_select  # sqlmodel's select takes at most four columns
 from sqlmodel import Session, col, select
 
+from workflow.db import Executor
 from workflow.errors import InvalidInput, NotFound
 from workflow.models import CoreTask, Initiative, TaskSheet, Theme, WorkingGroup
 from workflow.sql import Prepared
@@ -91,7 +92,7 @@ class FrameworksCheck:
 
 
 def check(
-    session: Session,
+    session: Executor,
     *,
     initiative_id: int | None,
     data: Mapping[str, Any],
@@ -137,7 +138,7 @@ def check(
 
 
 def committed_cents(
-    session: Session,
+    session: Executor,
     *,
     theme: str,
     year: int,
