@@ -2,6 +2,7 @@
 
 from collections.abc import Mapping
 from dataclasses import dataclass
+from functools import cache
 from typing import Any, get_args
 
 from pydantic import BaseModel, ValidationError
@@ -63,8 +64,9 @@ def validate_input(model: type[BaseModel] | None, raw: Mapping[str, Any]) -> Bas
     return value
 
 
+@cache  # asked in every step; an input model never changes
 def refs(model: type[BaseModel] | None) -> dict[str, str]:
-    """Field name → reference table, for fields marked with `Ref`."""
+    """Field name → reference table, for fields marked with `Ref` (read only: it is shared)."""
     if model is None:
         return {}
     found = {}
