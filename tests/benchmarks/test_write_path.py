@@ -17,9 +17,10 @@ state, opens the new state's deadline and reminders, and inserts the same outbox
 the frozen context the engine wrote (the drain renders them; see test_drain.py). Same durability settings: WAL,
 synchronous=NORMAL, foreign keys on, BEGIN IMMEDIATE (see `workflow/db.py`).
 
-On SQLite the two runs take turns (BENCH_ROUNDS parts each, default 10), so that a change in the
-machine's load during the run weighs on both alike; on PostgreSQL, with one database, the engine
-runs first and the baseline after it.
+The two runs take turns (BENCH_ROUNDS parts each, default 10), so that a change in the machine's
+load during the run weighs on both alike; on PostgreSQL the baseline gets a database of its own
+(`<database>_baseline`, made when missing), and where it cannot be made the engine runs first and
+the baseline after it in the one database.
 
 Speed is printed, not asserted; what is asserted is that both runs completed and wrote the
 expected number of rows.
@@ -622,6 +623,33 @@ def test_write_path_postgres(tmp_path: Path) -> None:
     for prefix in ("postgresql://", "postgres://"):
         if url.startswith(prefix):
             url = "postgresql+psycopg://" + url.removeprefix(prefix)
-    # One database: the engine runs first, then it is emptied and reseeded for the baseline.
-    benchmark("postgresql", lambda: fresh_postgres(url), lambda: fresh_postgres(url),
-              run_postgres_baseline, tmp_path, shared_database=True)
+    second = _second_database(url)
+    if second is None:
+        # One database: the engine runs first, then it is emptied and reseeded for the baseline.
+        benchmark("postgresql", lambda: fresh_postgres(url), lambda: fresh_postgres(url),
+                  run_postgres_baseline, tmp_path, shared_database=True)
+    else:  # a database of its own for the baseline: the runs take turns, as on SQLite
+        benchmark("postgresql", lambda: fresh_postgres(url), lambda: fresh_postgres(second),
+                  run_postgres_baseline, tmp_path)
+
+
+def _second_database(url: str) -> str | None:
+    """`<database>_baseline` on the same server, made when missing; None when the user may
+    not make databases."""
+    from sqlalchemy import create_engine
+    from sqlalchemy.engine import make_url
+    from sqlalchemy.exc import SQLAlchemyError
+
+    given = make_url(url)
+    name = f"{given.database}_baseline"
+    engine = create_engine(given, isolation_level="AUTOCOMMIT")
+    try:
+        with engine.connect() as conn:
+            exists = conn.execute(text("SELECT 1 FROM pg_database WHERE datname = :n"), {"n": name}).first()
+            if exists is None:
+                conn.execute(text(f'CREATE DATABASE "{name}"'))
+    except SQLAlchemyError:
+        return None
+    finally:
+        engine.dispose()
+    return given.set(database=name).render_as_string(hide_password=False)
