@@ -212,14 +212,22 @@ class Database:
 class WriteTx:
     """The transaction of a `Database.step`: its DB-API connection, and a session on demand."""
 
-    __slots__ = ("_connection", "_engine", "dbapi", "dialect", "joined")
+    __slots__ = ("_connection", "_cursor", "_engine", "dbapi", "dialect", "joined")
 
     def __init__(self, engine: Engine, dbapi: Any, connection: Connection | None = None) -> None:
         self._engine = engine
         self.dialect = engine.dialect
         self.dbapi: Any = dbapi  # the pool's wrapper of the DB-API connection
         self._connection = connection
+        self._cursor: Any = None
         self.joined: Session | None = None
+
+    def cursor(self) -> Any:
+        """The cursor the step's prepared statements share (a cursor per statement cost the
+        pool's wrapper as much as a small statement)."""
+        if self._cursor is None:
+            self._cursor = self.dbapi.cursor()
+        return self._cursor
 
     @property
     def session(self) -> Session:
@@ -242,6 +250,9 @@ class WriteTx:
             self.joined.flush()
 
     def release(self) -> None:
+        if self._cursor is not None:
+            self._cursor.close()
+            self._cursor = None
         if self.joined is not None:
             self.joined.close()  # leaves the transaction alone: the step ends it
 

@@ -149,7 +149,7 @@ class Prepared:
         """Execute once; returns the DBAPI cursor (for `rowcount`)."""
         dialect, dbapi = _connection(session)
         compiled = self._compile(dialect)
-        cursor = dbapi.cursor()
+        cursor = _cursor(session, dbapi)
         cursor.execute(compiled.sql, self._params(compiled, values or {}))
         return cursor
 
@@ -183,7 +183,7 @@ class Prepared:
         if not copying:
             params = list(self._rows(compiled, chain(first, source), binds, fixed))
             if params:
-                dbapi.cursor().executemany(compiled.sql, params)
+                _cursor(session, dbapi).executemany(compiled.sql, params)
             return
         # Streamed: psycopg sends a buffer whenever it fills, so the server writes rows while
         # the caller is still making the next ones (the rows may come from a generator; it must
@@ -210,7 +210,7 @@ class Prepared:
     def all(self, session: Executor, values: Mapping[str, Any] | None = None) -> list[tuple[Any, ...]]:
         dialect, dbapi = _connection(session)
         compiled = self._compile(dialect)
-        cursor = dbapi.cursor()
+        cursor = _cursor(session, dbapi)
         cursor.execute(compiled.sql, self._params(compiled, values or {}))
         return _convert(cursor.fetchall(), compiled.results)
 
@@ -287,6 +287,14 @@ def _connection(session: Executor) -> tuple[Dialect, Any]:
 
 
 _KEPT = "workflow.sql.connection"
+
+
+def _cursor(session: Executor, dbapi: Any) -> Any:
+    """A cursor to run one statement on: a step's own, made once (a statement reads its
+    result before the next one runs), else a new one."""
+    if isinstance(session, WriteTx):
+        return session.cursor()
+    return dbapi.cursor()
 
 
 def _convert(rows: list[Sequence[Any]], processors: tuple[Processor, ...]) -> list[tuple[Any, ...]]:
