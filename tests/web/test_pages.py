@@ -263,6 +263,18 @@ class TestInitiativePage:
         assert "door college_dordrecht" in timeline
         assert "<dt>Besluit</dt><dd class=\"summary-text\">akkoord</dd>" in timeline
 
+    def test_its_steps_follow_every_change_although_it_keeps_copies_in_memory(
+        self, engine, people, browser_for
+    ):
+        iid = routes.drive(engine, people, "participant_decisions")
+        college, _ = browser_for("college_dordrecht")
+        step = f"/initiatieven/{iid}/stap/record_participant_decision"
+        assert step in college.get(f"/initiatieven/{iid}").text
+        engine.fire(iid, "record_participant_decision", actor=people["college_dordrecht"],
+                    data={"decision": "approve", "date": "2027-02-01"})
+        page = college.get(f"/initiatieven/{iid}").text
+        assert step not in page and "heeft al besloten" in page
+
     def test_unknown_initiative_is_a_dutch_404_page(self, people, browser_for):
         client, _ = browser_for("regiekamer")
         response = client.get("/initiatieven/12345")

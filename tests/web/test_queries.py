@@ -9,7 +9,7 @@ from sqlmodel import select
 from tests import routes
 from workflow.clock import utcnow
 from workflow.models import Deadline, Initiative
-from workflow.web import queries
+from workflow.web import listcounts, queries
 
 
 def set_due(app, iid, days):
@@ -116,6 +116,51 @@ class TestSearch:
         assert [joined] == found(municipality="papendrecht", theme="bouwen-en-wonen")
         assert [] == found(municipality="papendrecht", theme="geen-thema")
         assert 2 == len(found(municipality="sliedrecht"))
+
+    def test_a_page_of_the_list_counts_every_match_even_past_the_last_page(self, engine, people):
+        ids = [routes.submit(engine, people, f"Voorstel {n}") for n in range(3)]
+
+        def page(number, **filters):
+            found = queries.search(engine, queries.Filters(page=number, page_size=2, **filters))
+            return found.total, found.pages, [r.id for r in found.rows]
+
+        assert (3, 2, [ids[2], ids[1]]) == page(1)
+        assert (3, 2, [ids[0]]) == page(2)
+        assert (3, 2, []) == page(5)
+        assert (3, 2, []) == page(5, q="voorstel")
+        assert (0, 1, []) == page(1, q="onvindbaar")
+        assert (3, 2, [ids[2], ids[1]]) == page(1, municipality="sliedrecht")
+
+    def test_the_count_follows_every_write_although_postgresql_keeps_it(self, app, engine, people):
+        routes.submit(engine, people, "Warmtenet in Zwijndrecht")
+
+        def total(**filters):
+            return queries.search(engine, queries.Filters(**filters)).total
+
+        assert (1, 1) == (total(q="warmtenet"), total(q="warmtenet"))
+        if not app.db.is_sqlite:  # kept with the snapshot it was counted in
+            assert 1 == len(listcounts.counts_for(app.db)._kept)
+        routes.submit(engine, people, "Warmtenet in Dordrecht")
+        assert (2, 2) == (total(q="warmtenet"), total(q="warmtenet"))
+        assert (0, 2) == (total(q="warmtenet", theme="geen-thema"), total(q="warmtenet", page=2))
+
+    def test_each_row_of_the_list_shows_its_earliest_open_deadline(self, app, engine, people):
+        late = routes.drive(engine, people, "with_college", title="Te laat")
+        set_due(app, late, -2)
+        ahead = routes.drive(engine, people, "with_college", title="Op tijd")
+        set_due(app, ahead, 10)
+        closed = routes.drive(engine, people, "with_college", title="Zonder open termijn")
+        with app.db.write() as session:  # met deadlines are not shown, however early
+            session.add(Deadline(initiative_id=ahead, state="submitted", label="Eerder",
+                                 due_at=utcnow() - timedelta(days=30), status="met"))
+            session.execute(update(Deadline).where(Deadline.initiative_id == closed).values(status="met"))
+
+        rows = {r.id: r for r in queries.search(engine, queries.Filters()).rows}
+
+        assert (True, False) == (rows[late].overdue, rows[ahead].overdue)
+        assert "Eerder" != rows[ahead].deadline_label
+        assert 9 == (rows[ahead].due_at - utcnow()).days
+        assert (None, None, False) == (rows[closed].deadline_label, rows[closed].due_at, rows[closed].overdue)
 
     def test_the_list_offers_the_reference_names_as_filters(self, engine, people, browser_for):
         client, _ = browser_for("regiekamer")

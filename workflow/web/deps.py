@@ -39,7 +39,13 @@ def get_app(request: Request) -> App:
     return application
 
 
-AppDep = Annotated[App, Depends(get_app)]
+async def app_dependency(request: Request) -> App:
+    """`get_app` for `Depends`: async because it does no I/O, so FastAPI calls it in the
+    request's own task instead of handing it to the thread pool (a hop per request)."""
+    return get_app(request)
+
+
+AppDep = Annotated[App, Depends(app_dependency)]
 
 
 async def form_data(request: Request) -> FormData:

@@ -72,7 +72,7 @@ def listing(
 def detail(request: Request, app: AppDep, auth: CurrentUser, initiative_id: int) -> Response:
     found = services.show_initiative(app.engine, initiative_id, None)
     spec = app.registry.get(found.flow, found.flow_version)
-    around = queries.around_initiative(app.engine, initiative_id, auth.actor, auth.user_id)
+    around = queries.around_initiative(app.engine, initiative_id, found.version, auth.actor, auth.user_id)
     done = request.query_params.get("gezet")
     done_label = None
     if done:
