@@ -5,9 +5,11 @@ import threading
 
 import pytest
 from sqlalchemy import text
+from sqlalchemy.exc import DBAPIError
 from sqlmodel import select
 
 from tests.routes import submit
+from workflow import db as workflow_db
 from workflow import services
 from workflow.app import App
 from workflow.db import Database
@@ -114,3 +116,46 @@ def test_recipients_follow_changes_to_users_made_by_another_process(app, people)
         assert "wethouder2@example.nl" not in _recipients_of(app, third)
     finally:
         other.dispose()
+
+
+def _backend_pid(db: Database) -> int:
+    with db.read() as session:
+        return int(session.connection().exec_driver_sql("SELECT pg_backend_pid()").scalar_one())
+
+
+def _terminate(url: str, pid: int) -> None:
+    killer = Database(url)
+    try:
+        with killer.engine.begin() as conn:
+            conn.execute(text("SELECT pg_terminate_backend(:pid)"), {"pid": pid})
+    finally:
+        killer.dispose()
+
+
+def test_a_connection_idle_for_a_while_is_checked_and_replaced(app, monkeypatch):
+    """PostgreSQL: a pooled connection that lay idle is pinged before use; one the server
+    dropped meanwhile is replaced without an error (`workflow.db._ping_when_idle`)."""
+    if app.db.is_sqlite:
+        pytest.skip("PostgreSQL only")
+    db = Database(app.settings.database_url)
+    try:
+        first = _backend_pid(db)
+        _terminate(app.settings.database_url, first)
+        monkeypatch.setattr(workflow_db, "IDLE_PING_SECONDS", 0.0)  # as if idle long enough
+        assert first != _backend_pid(db)
+    finally:
+        db.dispose()
+
+
+def test_a_connection_dropped_while_in_busy_use_fails_one_request_only(app):
+    if app.db.is_sqlite:
+        pytest.skip("PostgreSQL only")
+    db = Database(app.settings.database_url)
+    try:
+        first = _backend_pid(db)
+        _terminate(app.settings.database_url, first)
+        with pytest.raises(DBAPIError):  # used a moment ago: not pinged, the request fails
+            _backend_pid(db)
+        assert first != _backend_pid(db)  # the pool dropped it; the next request is served
+    finally:
+        db.dispose()

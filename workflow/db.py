@@ -2,6 +2,7 @@
 
 import os
 import threading
+import time
 import weakref
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -11,6 +12,7 @@ from typing import TYPE_CHECKING, Any
 
 import orjson
 from sqlalchemy import Connection, Engine, create_engine, event, inspect
+from sqlalchemy.exc import DisconnectionError
 from sqlmodel import Session
 
 from workflow.errors import DatabaseNotReady
@@ -56,9 +58,9 @@ class Database:
             # JIT compiling costs PostgreSQL more than it saves on statements of this size (the
             # monitor's: 60 ms to compile, 40 to run); off for every connection of ours.
             self.engine = create_engine(
-                url, echo=echo, pool_pre_ping=True, connect_args={"options": "-c jit=off"},
-                **_JSON_CODEC,
+                url, echo=echo, connect_args={"options": "-c jit=off"}, **_JSON_CODEC
             )
+            _ping_when_idle(self.engine)
             # Reads without BEGIN and ROLLBACK, two round trips fewer per page: at READ COMMITTED
             # every statement takes its own snapshot inside a transaction too.
             self._reader = self.engine.execution_options(isolation_level="AUTOCOMMIT")
@@ -320,6 +322,36 @@ def _ensure_parent_dir(url: str) -> None:
     path = url.split("///", 1)[-1]
     if path and path != ":memory:":
         Path(path).parent.mkdir(parents=True, exist_ok=True)
+
+
+IDLE_PING_SECONDS = 10.0
+
+
+def _ping_when_idle(engine: Engine) -> None:
+    """Check a pooled connection before use when it lay idle for a while (PostgreSQL).
+
+    SQLAlchemy's `pool_pre_ping` pings at every checkout: a round trip more on every page,
+    though a connection used a moment ago is as good as that moment's answer. One idle for
+    `IDLE_PING_SECONDS` (overnight, or since a server restart) is pinged, and a dead one is
+    replaced before anyone sees it. A restart while connections are in busy use fails the
+    one request that meets it, as a write path step that never happened; the pool then drops
+    every connection from before the restart."""
+
+    @event.listens_for(engine, "checkin")
+    def _on_checkin(_dbapi_conn: Any, record: Any) -> None:
+        record.info["idle_since"] = time.monotonic()
+
+    @event.listens_for(engine, "checkout")
+    def _on_checkout(dbapi_conn: Any, record: Any, _proxy: Any) -> None:
+        since = record.info.get("idle_since")
+        if since is None or time.monotonic() - since < IDLE_PING_SECONDS:
+            return
+        try:
+            alive = engine.dialect.do_ping(dbapi_conn)
+        except engine.dialect.loaded_dbapi.Error as exc:
+            raise DisconnectionError("verbinding met de database verloren") from exc
+        if not alive:
+            raise DisconnectionError("verbinding met de database verloren")
 
 
 _BEGIN = {"IMMEDIATE": "BEGIN IMMEDIATE", "DEFERRED": "BEGIN DEFERRED", "EXCLUSIVE": "BEGIN EXCLUSIVE"}
