@@ -5,7 +5,7 @@ import threading
 import time
 import weakref
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import AbstractContextManager, contextmanager
 from contextvars import ContextVar
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -72,8 +72,7 @@ class Database:
         with Session(self.engine, expire_on_commit=False) as session, session.begin():
             yield session
 
-    @contextmanager
-    def step(self) -> Iterator["WriteTx"]:
+    def step(self) -> AbstractContextManager["WriteTx"]:
         """A write transaction for the write path: commits as one, or not at all, like `write`,
         on a plain connection; an ORM session joins it only when asked for (`WriteTx.session`).
 
@@ -81,26 +80,18 @@ class Database:
         (measured: a quarter of a step against a fifth); most steps never need one. On SQLite
         each thread keeps one connection for its steps, outside the pool, and BEGIN and COMMIT
         go straight to the driver: the pool's checkout and check-in were a tenth of a step."""
+        return _HeldStep(self) if self.is_sqlite else self._pooled_step()
+
+    @contextmanager
+    def _pooled_step(self) -> Iterator["WriteTx"]:
         self._written()
-        if not self.is_sqlite:
-            with self.engine.connect() as connection, connection.begin():
-                tx = WriteTx(self.engine, connection.connection, connection)
-                try:
-                    yield tx
-                    tx.flush()
-                finally:
-                    tx.release()
-            return
-        held = self._held_connection()
-        held.dbapi_connection.execute(_BEGIN["IMMEDIATE"])
-        tx = WriteTx(self.engine, held)
-        try:
-            yield tx
-            tx.flush()
-        except BaseException:
-            tx.end(commit=False)
-            raise
-        tx.end(commit=True)
+        with self.engine.connect() as connection, connection.begin():
+            tx = WriteTx(self.engine, connection.connection, connection)
+            try:
+                yield tx
+                tx.flush()
+            finally:
+                tx.release()
 
     def _held_connection(self) -> Any:
         """This thread's connection for `step` (SQLite): checked out once and detached from
@@ -209,6 +200,36 @@ class Database:
                 f"De database is niet bijgewerkt ({state}, nodig: {head}). "
                 "Voer eerst uit: initiatief db upgrade"
             )
+
+
+class _HeldStep:
+    """`Database.step` on SQLite's held connection (a class: a generator's context manager
+    cost a step more than its bookkeeping)."""
+
+    __slots__ = ("_db", "_tx")
+
+    def __init__(self, db: Database) -> None:
+        self._db = db
+
+    def __enter__(self) -> "WriteTx":
+        db = self._db
+        db._written()
+        held = db._held_connection()
+        held.dbapi_connection.execute(_BEGIN["IMMEDIATE"])
+        self._tx = WriteTx(db.engine, held)
+        return self._tx
+
+    def __exit__(self, exc_type: type[BaseException] | None, *_exc: object) -> None:
+        tx = self._tx
+        if exc_type is not None:
+            tx.end(commit=False)
+            return
+        try:
+            tx.flush()
+        except BaseException:
+            tx.end(commit=False)
+            raise
+        tx.end(commit=True)
 
 
 class WriteTx:
