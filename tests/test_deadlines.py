@@ -6,14 +6,17 @@ from datetime import UTC, date, datetime, timedelta
 import icalendar
 import pytest
 import time_machine
-from sqlmodel import select
+from sqlalchemy import update
+from sqlmodel import col, select
 
+import workflow.deadlines as deadlines
 from tests.mail_fixtures import Apps
 from tests.routes import drive
 from workflow.calendar import end_of_day, morning_of
 from workflow.deadlines import list_deadlines, pending_reminders, sweep
 from workflow.errors import InvalidInput, PermissionDenied, StaleVersion, TransitionNotAllowed
 from workflow.models import Deadline, Event, Initiative, Reminder
+from workflow.outbox import freeze, thaw
 from workflow.testing import rendered_outbox
 
 START = datetime(2026, 3, 9, 9, 0, tzinfo=UTC)  # Monday; the college's 8 weeks end on Monday 4 May
@@ -315,3 +318,80 @@ class TestConcurrentSweeps:
         assert len(iids) == sum(r.reminders for r in results) + _sweep(app, FIRST_REMINDER).reminders
         reminders = _messages(app, "herinnering")
         assert sorted(iids) == sorted(m.initiative_id for m in reminders)
+
+
+class TestClaimEdges:
+    """What a claim finds besides due work: rows left behind, passed dates, odd text."""
+
+    def test_a_deadline_its_state_left_is_cancelled_not_escalated(self, app, people):
+        iid = _with_college(app, people)
+        with app.db.write() as session:  # a deadline the engine did not close (it always does)
+            session.exec(update(Initiative).where(Initiative.id == iid).values(state="submitted"))
+        result = _sweep(app, AFTER_DUE)
+        assert (0, 0, 2) == (result.escalations, result.messages, result.superseded)
+        deadline = _deadline(app, iid)
+        assert ("cancelled", AFTER_DUE) == (deadline.status, deadline.closed_at.replace(tzinfo=UTC))
+        assert [] == pending_reminders(app.db, deadline.id)
+
+    def test_a_due_reminder_of_a_closed_deadline_is_cancelled_unsent(self, app, people):
+        iid = _with_college(app, people)
+        deadline_id = _deadline(app, iid).id
+        with app.db.write() as session:  # closed, but its reminders left in line
+            session.exec(update(Deadline).where(Deadline.id == deadline_id).values(status="met"))
+        result = _sweep(app, FIRST_REMINDER)
+        assert (0, 0) == (result.reminders, result.messages)
+        with app.db.read() as session:
+            reminders = session.exec(select(Reminder).where(Reminder.deadline_id == deadline_id)
+                                     .order_by(Reminder.remind_at)).all()
+        assert [(True, None), (False, None)] == [(r.cancelled, r.sent_at) for r in reminders]
+
+    def test_due_reminders_of_a_passed_date_beyond_the_batch_are_superseded(self, app, people):
+        iids = [_with_college(app, people, title=f"Voorstel {n}") for n in range(2)]
+        with _at(AFTER_DUE):
+            result = sweep(app.engine, worker="test", batch_size=1)
+        assert (0, 4, 2, 6) == result.astuple()
+        assert [] == _messages(app, "herinnering")
+        assert sorted(iids) == sorted({m.initiative_id for m in _messages(app, "escalatie")})
+        assert all(pending_reminders(app.db, _deadline(app, i).id) == [] for i in iids)
+
+    def test_tabs_newlines_and_backslashes_reach_the_mail_unchanged(self, app, people):
+        iid = _with_college(app, people)
+        summary = 'Tab\there, regel\r\nnieuw \\ "aanhalingstekens" \\N ñ'
+        with app.db.write() as session:  # the form folds such text; older rows may hold it
+            session.exec(update(Initiative).where(Initiative.id == iid).values(summary=summary))
+        assert 1 == _sweep(app, FIRST_REMINDER).messages
+        [message] = _messages(app, "herinnering")
+        assert (iid, summary) == (message.initiative_id, thaw(message.context)["initiative"]["summary"])
+        assert "college_sliedrecht@example.nl" == message.recipient
+
+    def test_a_failure_while_writing_the_messages_leaves_nothing_half_done(self, app, people,
+                                                                          monkeypatch):
+        iids = [_with_college(app, people, title=f"Voorstel {n}") for n in range(8)]
+        made = []
+
+        def failing(context):
+            made.append(context)
+            if len(made) == 6:
+                raise RuntimeError("kapot")
+            return freeze(context)
+
+        monkeypatch.setattr(deadlines, "freeze", failing)
+        monkeypatch.setattr(deadlines, "_COPY_CHUNK", 1)  # on PostgreSQL: the COPY is under way
+        with pytest.raises(RuntimeError, match="kapot"):
+            _sweep(app, FIRST_REMINDER)
+        assert [] == _messages(app, "herinnering")
+        assert all(2 == len(pending_reminders(app.db, _deadline(app, i).id)) for i in iids)
+        monkeypatch.undo()
+        result = _sweep(app, FIRST_REMINDER)
+        assert (8, 8) == (result.reminders, result.messages)
+
+    def test_recipients_asked_for_halfway_get_their_messages(self, app, people, monkeypatch):
+        iids = [_with_college(app, people, title=f"Voorstel {n}") for n in range(4)]
+        with app.db.write() as session:  # a second college, first asked for after other rows
+            session.exec(update(Initiative).where(col(Initiative.id).in_(iids[1::2]))
+                         .values(municipality="dordrecht"))
+        monkeypatch.setattr(deadlines, "_COPY_CHUNK", 1)  # on PostgreSQL: the COPY is under way
+        assert 4 == _sweep(app, FIRST_REMINDER).messages
+        expected = {i: f"college_{'dordrecht' if i in iids[1::2] else 'sliedrecht'}@example.nl"
+                    for i in iids}
+        assert expected == {m.initiative_id: m.recipient for m in _messages(app, "herinnering")}
