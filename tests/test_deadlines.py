@@ -10,10 +10,12 @@ from sqlalchemy import update
 from sqlmodel import col, select
 
 import workflow.deadlines as deadlines
+import workflow.outbox_rows as outbox_rows
 from tests.mail_fixtures import Apps
 from tests.routes import drive
 from workflow.calendar import end_of_day, morning_of
-from workflow.deadlines import list_deadlines, pending_reminders, sweep
+from workflow.deadline_listing import list_deadlines, pending_reminders
+from workflow.deadlines import sweep
 from workflow.errors import InvalidInput, PermissionDenied, StaleVersion, TransitionNotAllowed
 from workflow.models import Deadline, Event, Initiative, Reminder
 from workflow.outbox import freeze, thaw
@@ -376,7 +378,7 @@ class TestClaimEdges:
             return freeze(context)
 
         monkeypatch.setattr(deadlines, "freeze", failing)
-        monkeypatch.setattr(deadlines, "_COPY_CHUNK", 1)  # on PostgreSQL: the COPY is under way
+        monkeypatch.setattr(outbox_rows, "_COPY_CHUNK", 1)  # on PostgreSQL: the COPY is under way
         with pytest.raises(RuntimeError, match="kapot"):
             _sweep(app, FIRST_REMINDER)
         assert [] == _messages(app, "herinnering")
@@ -390,7 +392,7 @@ class TestClaimEdges:
         with app.db.write() as session:  # a second college, first asked for after other rows
             session.exec(update(Initiative).where(col(Initiative.id).in_(iids[1::2]))
                          .values(municipality="dordrecht"))
-        monkeypatch.setattr(deadlines, "_COPY_CHUNK", 1)  # on PostgreSQL: the COPY is under way
+        monkeypatch.setattr(outbox_rows, "_COPY_CHUNK", 1)  # on PostgreSQL: the COPY is under way
         assert 4 == _sweep(app, FIRST_REMINDER).messages
         expected = {i: f"college_{'dordrecht' if i in iids[1::2] else 'sliedrecht'}@example.nl"
                     for i in iids}

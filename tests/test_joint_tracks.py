@@ -9,7 +9,8 @@ import time_machine
 from sqlmodel import select
 
 from tests.routes import submit
-from workflow.deadlines import list_deadlines, sweep
+from workflow.deadline_listing import list_deadlines
+from workflow.deadlines import sweep
 from workflow.errors import GuardFailed, PermissionDenied, TransitionNotAllowed
 from workflow.models import Deadline, Event, Initiative, Participant, Reminder
 from workflow.services import show_initiative

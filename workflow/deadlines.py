@@ -15,28 +15,27 @@ passed, sent to the same audiences in the same sweep, and the escalation cover t
 import json
 from collections import defaultdict
 from collections.abc import Iterable, Iterator, Mapping, Sequence
-from contextlib import ExitStack
 from dataclasses import asdict, dataclass
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any, NamedTuple
 
-from sqlalchemy import Connection, Dialect, Table, func, literal, update
+from sqlalchemy import func, literal, update
 from sqlalchemy import select as core_select
 from sqlmodel import Session, col, select
 
 from workflow.calendar import local_date
+from workflow.clock import aware
 from workflow.context import InitiativeView, ParticipantView
-from workflow.db import Database
 from workflow.definition import DeadlinePolicy, Flow
-from workflow.engine import LIVE_DEADLINE, Engine, Reference, StepDeadline, StepEvent
+from workflow.engine import Engine, Reference, StepDeadline, StepEvent
 from workflow.models import (
     Deadline,
     Initiative,
-    OutboxMessage,
     Participant,
     Reminder,
 )
-from workflow.outbox import UNRENDERED, Recipient, freeze, new_message_id, recipients
+from workflow.outbox import UNRENDERED, Recipient, freeze, recipients
+from workflow.outbox_rows import Letter, OutboxCopy, insert_outbox
 from workflow.roles import Audience
 
 REMINDER_TRIGGER = "deadline_reminder"  # the trigger name message contexts carry for a reminder
@@ -62,7 +61,7 @@ class _Due(NamedTuple):
     data: dict[str, Any]
 
     def step_deadline(self) -> StepDeadline:
-        return StepDeadline(self.id, self.label, _aware(self.due_at))
+        return StepDeadline(self.id, self.label, aware(self.due_at))
 
     def subject(self) -> "_Subject":
         return _Subject(*self[4:])
@@ -231,7 +230,7 @@ class _Batch:
         self.claimed_deadlines = self.claimed_reminders = 0
         self._policies: dict[int, dict[str, list[str]]] = {}  # by id(): the flow's own objects
         self._people: dict[tuple[str, str, frozenset[tuple[str, ...]] | None], list[Recipient]] = {}
-        self._outbox: _OutboxCopy | None = None  # while the messages stream to PostgreSQL
+        self._outbox: OutboxCopy | None = None  # while the messages stream to PostgreSQL
 
     def result(self) -> SweepResult:
         return SweepResult(self.reminders, self.superseded, self.escalations, self.messages)
@@ -262,7 +261,7 @@ class _Batch:
         self.superseded += superseded
         self.reminders += sent
         claimed = [_Due(*values[:-3]) for values in found]
-        return [d for d in claimed if _aware(d.due_at) >= self.now]
+        return [d for d in claimed if aware(d.due_at) >= self.now]
 
     def _fetch_both(self, limit: int) -> tuple[list[tuple[Any, ...]], list[tuple[Any, ...]]]:
         """`ESCALATE` and `REMIND` in one pipeline: the server runs the second (after the first,
@@ -304,7 +303,7 @@ class _Batch:
             .values(cancelled=True)
             .returning(col(Reminder.remind_at))
         ).all()
-        self.superseded += sum(1 for (at,) in cancelled if _aware(at) <= self.now)
+        self.superseded += sum(1 for (at,) in cancelled if aware(at) <= self.now)
         # The engine closes deadlines when a state is left; one that slipped through is cancelled.
         stale = [d.id for d in claimed if d.initiative_state != d.state]
         live = [d.id for d in claimed if d.initiative_state == d.state]
@@ -355,8 +354,8 @@ class _Batch:
         # Several due reminders of one deadline (a worker that was down) make one message; all of
         # them are marked, also those beyond this batch's limit.
         by_deadline = {values[0]: _Due(*values) for values in claimed}
-        passed = [i for i, d in by_deadline.items() if _aware(d.due_at) < self.now]
-        running = [i for i, d in by_deadline.items() if _aware(d.due_at) >= self.now]
+        passed = [i for i, d in by_deadline.items() if aware(d.due_at) < self.now]
+        running = [i for i, d in by_deadline.items() if aware(d.due_at) >= self.now]
         if passed:
             self.superseded += self._update_reminders(passed, due_only=True, cancelled=True)
         if running:
@@ -377,11 +376,11 @@ class _Batch:
         shared = {**UNRENDERED, "event_id": None, "next_attempt_at": self.now, "created_at": self.now}
         letters = self._letters(passed, reminded, subjects, participants, reference)
         if not self.skip_locked:
-            _insert_outbox(self.conn, letters, shared, self.engine.mail_domain)
+            insert_outbox(self.conn, letters, shared, self.engine.mail_domain)
             return
         # The letters are made while the server stores the rows before them: most of their
         # making costs no time. Asking for recipients pauses the COPY (`_recipients`).
-        with _OutboxCopy(self._psycopg(), shared, self.engine.mail_domain) as outbox:
+        with OutboxCopy(self._psycopg(), shared, self.engine.mail_domain) as outbox:
             self._outbox = outbox
             for letter in letters:
                 outbox.write(letter)
@@ -394,7 +393,7 @@ class _Batch:
         subjects: Mapping[int, _Subject],
         participants: Mapping[int, dict[str, ParticipantView]],
         reference: Reference,
-    ) -> Iterator["_Letter"]:
+    ) -> Iterator["Letter"]:
         today = local_date(self.now)
         views: dict[int, InitiativeView] = {}
         for due, is_passed in [*((d, True) for d in passed), *((d, False) for d in reminded)]:
@@ -415,7 +414,7 @@ class _Batch:
                                    frozen, set(told))
             else:
                 context = self._context(spec, policy, row, view, due, REMINDER_TRIGGER, reference)
-                context["reminder"] = {"days_left": (local_date(_aware(due.due_at)) - today).days}
+                context["reminder"] = {"days_left": (local_date(aware(due.due_at)) - today).days}
                 yield self._letter(row, view, policy.remind_audiences, policy.remind_template,
                                    freeze(context), set())
 
@@ -508,7 +507,7 @@ class _Batch:
         template: str,
         frozen: str,
         told: set[str],
-    ) -> "_Letter":
+    ) -> "Letter":
         """`template` for everyone in `audiences` not yet in `told` (added to it)."""
         people: list[Recipient] = []
         for audience in audiences:
@@ -518,7 +517,7 @@ class _Batch:
                     told.add(key)
                     people.append(person)
         self.messages += len(people)
-        return _Letter(template, frozen, people, row.id)
+        return Letter(template, frozen, people, row.id)
 
     def _recipients(self, audience: Audience, view: InitiativeView) -> list[Recipient]:
         # Many deadlines of one batch share their audiences (one college, one secretary):
@@ -562,134 +561,6 @@ def _view(row: _Subject, participants: dict[str, ParticipantView], reference: Re
     )
 
 
-class _Letter(NamedTuple):
-    """One template with one frozen context for several people: the outbox rows of a deadline."""
-
-    template: str
-    frozen: str
-    people: list[Recipient]
-    initiative_id: int
-
-
-# --- the outbox rows, one per person of a letter ------------------------------------------------
-
-# The columns that differ between rows; every other column takes the batch's shared values.
-_PER_ROW = ("message_id", "initiative_id", "template", "recipient", "recipient_name", "audience",
-            "context")
-_COPY_CHUNK = 64 * 1024  # characters per write: the server stores rows while the next are made
-_COPY_ESCAPES = str.maketrans({"\\": "\\\\", "\t": "\\t", "\n": "\\n", "\r": "\\r"})
-
-
-def _insert_outbox(
-    conn: Connection, letters: Iterable[_Letter], shared: Mapping[str, Any], domain: str
-) -> None:
-    """The outbox rows as one `executemany` of plain tuples (SQLite): the shared values are
-    converted once, and the rest need no conversion (text and integers)."""
-    table: Table = OutboxMessage.__table__  # type: ignore[attr-defined]
-    rest = [c for c in table.columns if c.name in shared and c.name not in _PER_ROW]
-    tail = tuple(_bound(c, shared[c.name], conn.dialect) for c in rest)
-    names = (*_PER_ROW, *(c.name for c in rest))
-    statement = f"INSERT INTO {table.name} ({', '.join(names)}) VALUES ({', '.join('?' * len(names))})"
-    rows = [
-        (new_message_id(domain), letter.initiative_id, letter.template, person.email, person.name,
-         person.audience, letter.frozen, *tail)
-        for letter in letters
-        for person in letter.people
-    ]
-    if rows:
-        conn.exec_driver_sql(statement, rows)
-
-
-def _bound(column: Any, value: Any, dialect: Dialect) -> Any:
-    convert = column.type.dialect_impl(dialect).bind_processor(dialect)
-    return value if convert is None else convert(value)
-
-
-class _OutboxCopy:
-    """Outbox rows streamed to PostgreSQL with COPY, formatted here, one per person of a letter.
-
-    psycopg converts every value of every row (measured: half of a sweep's Python time); here
-    the values all rows share become one piece of text, and a letter's context is escaped once
-    for all of its recipients. `pause` ends the COPY so that the connection can answer a query;
-    the next rows open another. Leaving with an exception aborts the COPY (and so the batch)."""
-
-    def __init__(self, connection: Any, shared: Mapping[str, Any], domain: str) -> None:
-        table: Table = OutboxMessage.__table__  # type: ignore[attr-defined]
-        rest = [c.name for c in table.columns if c.name in shared and c.name not in _PER_ROW]
-        self.statement = f"COPY {table.name} ({', '.join((*_PER_ROW, *rest))}) FROM STDIN"
-        self.tail = "\t" + "\t".join(_copy_text(shared[name]) for name in rest) + "\n"
-        self.connection = connection
-        self.domain = domain
-        self._addressed: dict[Recipient, str] = {}
-        self._pending: list[str] = []
-        self._size = 0
-        self._open: ExitStack | None = None
-        self._copy: Any = None
-
-    def write(self, letter: _Letter) -> None:
-        head = f"\t{letter.initiative_id}\t{_copy_text(letter.template)}\t"
-        tail = f"\t{_copy_text(letter.frozen)}{self.tail}"
-        for person in letter.people:
-            who = self._addressed.get(person)
-            if who is None:
-                who = self._addressed[person] = "\t".join(
-                    _copy_text(v) for v in (person.email, person.name, person.audience)
-                )
-            message_id = new_message_id(self.domain)
-            if not message_id.isprintable() or "\\" in message_id:  # never, unless the domain
-                message_id = _copy_text(message_id)
-            line = message_id + head + who + tail
-            self._pending.append(line)
-            self._size += len(line)
-        if self._size >= _COPY_CHUNK:
-            self._flush()
-
-    def pause(self) -> None:
-        """Ends the COPY under way, if any (rows not yet sent wait for the next one)."""
-        if self._open is not None:
-            self._flush()
-            self._open.close()
-            self._open = self._copy = None
-
-    def __enter__(self) -> "_OutboxCopy":
-        return self
-
-    def __exit__(self, kind: type[BaseException] | None, error: BaseException | None, tb: Any) -> None:
-        if kind is None:
-            self._flush()
-            self.pause()
-        elif self._open is not None:
-            self._open.__exit__(kind, error, tb)
-
-    def _flush(self) -> None:
-        if not self._pending:
-            return
-        if self._open is None:
-            self._open = ExitStack()
-            cursor = self._open.enter_context(self.connection.cursor())
-            self._copy = self._open.enter_context(cursor.copy(self.statement))
-        self._copy.write("".join(self._pending))
-        self._pending, self._size = [], 0
-
-
-def _copy_text(value: Any) -> str:
-    """A value in COPY's text format (the columns' text input: ISO moments, JSON as text)."""
-    if value is None:
-        return "\\N"
-    if isinstance(value, bool):
-        return "t" if value else "f"
-    if isinstance(value, datetime):
-        return value.isoformat()
-    if isinstance(value, (list, dict)):
-        value = json.dumps(value)
-    text = str(value)
-    return text.translate(_COPY_ESCAPES) if _needs_escape(text) else text
-
-
-def _needs_escape(text: str) -> bool:
-    return "\\" in text or "\t" in text or "\n" in text or "\r" in text
-
-
 def policy_context(policy: DeadlinePolicy) -> dict[str, list[str]]:
     """Who a deadline concerns, as the audience labels templates put in a sentence."""
     return {
@@ -701,98 +572,6 @@ def policy_context(policy: DeadlinePolicy) -> dict[str, list[str]]:
 
 def _labels(audiences: Iterable[Audience]) -> list[str]:
     return list(dict.fromkeys(a.label for a in audiences))
-
-
-# --- listings ---------------------------------------------------------------------------------
-
-
-def list_deadlines(
-    engine: Engine,
-    *,
-    overdue: bool = False,
-    initiative_id: int | None = None,
-    now: datetime | None = None,
-    limit: int = 500,
-) -> list[dict[str, Any]]:
-    """Running deadlines (those of the state an initiative is in), soonest first.
-
-    `overdue` keeps those whose date has passed, escalated or not yet swept.
-    """
-    moment = now or engine.clock()
-    today = local_date(moment)
-    with engine.db.read() as session:
-        query = (
-            select(Deadline, Initiative)
-            .join(Initiative, col(Initiative.id) == Deadline.initiative_id)
-            .where(col(Deadline.status).in_(LIVE_DEADLINE), Deadline.state == Initiative.state)
-            .order_by(col(Deadline.due_at), col(Deadline.id))
-            .limit(limit)
-        )
-        if overdue:
-            query = query.where(Deadline.due_at < moment)
-        if initiative_id is not None:
-            query = query.where(Deadline.initiative_id == initiative_id)
-        found = session.exec(query).all()
-        ids = [_id(d) for d, _ in found]
-        next_reminder: dict[int, datetime] = {}
-        if ids:
-            reminders = (
-                select(Reminder.deadline_id, func.min(Reminder.remind_at))
-                .where(
-                    col(Reminder.deadline_id).in_(ids),
-                    col(Reminder.sent_at).is_(None),
-                    col(Reminder.cancelled).is_(False),
-                )
-                .group_by(col(Reminder.deadline_id))
-            )
-            next_reminder = {d: at for d, at in session.exec(reminders)}
-        out = []
-        for deadline, row in found:
-            spec = engine.registry.get(row.flow, row.flow_version)
-            state = spec.states.get(row.state)
-            out.append(
-                {
-                    "id": deadline.id,
-                    "initiative_id": row.id,
-                    "title": row.title,
-                    "municipality": row.municipality,
-                    "state": row.state,
-                    "state_label": state.label if state else row.state,
-                    "label": deadline.label,
-                    "due_at": _aware(deadline.due_at),
-                    "due_date": local_date(_aware(deadline.due_at)),
-                    "days_left": (local_date(_aware(deadline.due_at)) - today).days,
-                    "overdue": _aware(deadline.due_at) < moment,
-                    "status": deadline.status,
-                    "escalated_at": _maybe_aware(deadline.escalated_at),
-                    "next_reminder": _maybe_aware(next_reminder.get(_id(deadline))),
-                }
-            )
-        return out
-
-
-def pending_reminders(db: Database, deadline_id: int) -> list[datetime]:
-    """The moments at which the deadline's audiences will still be reminded."""
-    with db.read() as session:
-        query = (
-            select(Reminder.remind_at)
-            .where(
-                Reminder.deadline_id == deadline_id,
-                col(Reminder.sent_at).is_(None),
-                col(Reminder.cancelled).is_(False),
-            )
-            .order_by(col(Reminder.remind_at))
-        )
-        return [_aware(at) for at in session.exec(query)]
-
-
-def _aware(moment: datetime) -> datetime:
-    # SQLite hands datetimes back without their zone; we only ever store UTC.
-    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
-
-
-def _maybe_aware(moment: datetime | None) -> datetime | None:
-    return None if moment is None else _aware(moment)
 
 
 def _id(row: Any) -> int:

@@ -10,7 +10,7 @@ import typer
 from workflow import services
 from workflow.app import App, settle
 from workflow.cli._common import AsOption, JsonOption, emit_json, running
-from workflow.deadlines import list_deadlines
+from workflow.deadline_listing import list_deadlines
 
 outbox_app = typer.Typer(help="Uitgaande e-mail bekijken en opnieuw proberen.", no_args_is_help=True)
 deadlines_app = typer.Typer(help="Termijnen bekijken en verlengen.", no_args_is_help=True)
