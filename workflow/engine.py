@@ -561,10 +561,7 @@ class Engine:
             new_state = spec.initial.name
         else:
             # Every caller checked the guards on `ctx` just before (with Dutch messages).
-            moved = self.registry.machine(spec).fire(row.state, t.trigger, ctx, judged=True)
-            if moved is None:
-                raise RuntimeError(f"{t.trigger!r} did not move from {row.state!r}")
-            new_state = moved
+            new_state = self.registry.machine(spec).destination(row.state, t.trigger)
         # The effect runs after the machine has judged the guards on the state before it.
         if t.effect:
             t.effect(ctx)
