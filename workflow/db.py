@@ -97,10 +97,10 @@ class Database:
         """This thread's connection for `step` (SQLite): checked out once and detached from
         the pool, so that held connections never use up the pool of reads and other writes."""
         held: tuple[Any, int] | None = getattr(self._held, "connection", None)
-        if held is None or held[1] != os.getpid():  # a forked child makes its own
+        if held is None or held[1] != _FORKS[0]:  # a forked child makes its own
             fairy = self.engine.raw_connection()
             fairy.detach()
-            held = self._held.connection = (fairy, os.getpid())
+            held = self._held.connection = (fairy, _FORKS[0])
             with self._held_lock:
                 self._held_all.add(fairy)
         return held[0]
@@ -200,6 +200,12 @@ class Database:
                 f"De database is niet bijgewerkt ({state}, nodig: {head}). "
                 "Voer eerst uit: initiatief db upgrade"
             )
+
+
+# Forks of this process so far: a held connection belongs to the process that made it (a
+# counter, because asking for the process id is a system call on every step).
+_FORKS = [0]
+os.register_at_fork(after_in_child=lambda: _FORKS.__setitem__(0, _FORKS[0] + 1))
 
 
 class _HeldStep:
