@@ -791,7 +791,9 @@ class Engine:
         raise RuntimeError(f"flow {spec.name!r} keeps firing automatic steps from {row.state!r}")
 
     def view_of(self, session: Executor, row: "Initiative | StepRow") -> InitiativeView:
-        read = row.participants if isinstance(row, StepRow) else None  # read with the lock
+        read: Sequence[Sequence[Any]] | None = (
+            row.participants if isinstance(row, StepRow) else None  # read with the lock
+        )
         if read is None:
             read = sql.PARTICIPANTS.all(session, {"initiative_id": row.id})
         loaded = {municipality: (status, dict(data)) for municipality, status, data in read}
