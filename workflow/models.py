@@ -159,7 +159,8 @@ class Deadline(SQLModel, table=True):
     )
 
     id: int | None = Field(default=None, primary_key=True)
-    initiative_id: int = Field(foreign_key="initiative.id", index=True)
+    # Indexed by ix_deadline_initiative_open, which starts with it (migration 0010).
+    initiative_id: int = Field(foreign_key="initiative.id")
     state: str = Field(max_length=64)
     label: str = ""
     due_at: datetime
