@@ -7,6 +7,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from workflow.calendar import LOCAL
+from workflow.clock import aware
 
 CONTENT_TYPE = "text/calendar; method=PUBLISH; charset=utf-8"
 FILENAME = "uiterste-datum.ics"
@@ -60,14 +61,10 @@ def deadline_attachment(context: Mapping[str, Any]) -> dict[str, str] | None:
     if not deadline or not context.get("announce_deadline", True):
         return None
     initiative = context["initiative"]
-    due_at: datetime = deadline["due_at"]
-    if due_at.tzinfo is None:
-        due_at = due_at.replace(tzinfo=UTC)
+    due_at: datetime = aware(deadline["due_at"])
     host = urlsplit(str(context.get("base_url", ""))).hostname or "initiatief.local"
     event = context.get("event") or {}
-    stamp = event.get("at") or datetime.now(UTC)
-    if stamp.tzinfo is None:
-        stamp = stamp.replace(tzinfo=UTC)
+    stamp = aware(event.get("at") or datetime.now(UTC))
     title = " ".join(str(initiative["title"]).split())
     content = _calendar_cached(
         uid=f"termijn-{deadline['id']}@{host}",

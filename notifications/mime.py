@@ -5,7 +5,7 @@ import io
 import secrets
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import datetime
 from email.generator import BytesGenerator
 from email.header import Header
 from email.message import Message
@@ -15,6 +15,8 @@ from email.mime.nonmultipart import MIMENonMultipart
 from email.policy import Compat32
 from email.utils import format_datetime
 from typing import Any
+
+from workflow.clock import aware
 
 
 @dataclass(frozen=True)
@@ -56,8 +58,7 @@ def build_email(item: Outgoing, *, sender: str, reply_to: str | None) -> Message
         message["Subject"] = subject
     else:
         message["Subject"] = Header(subject, "utf-8")  # type: ignore[assignment]  # compat32 takes Header
-    created = item.created_at if item.created_at.tzinfo else item.created_at.replace(tzinfo=UTC)
-    message["Date"] = format_datetime(created)
+    message["Date"] = format_datetime(aware(item.created_at))
     message["Message-ID"] = _one_line(item.message_id)
     if reply_to:
         message["Reply-To"] = _one_line(reply_to)

@@ -570,8 +570,8 @@ class Engine:
         row.version += 1
         row.data = dict(view.data)
         sql.UPDATE_INITIATIVE.run(tx, {"row_id": row.id, "new_state": new_state,
-                                            "new_version": row.version, "new_data": row.data,
-                                            "now": now})
+                                       "new_version": row.version, "new_data": row.data,
+                                       "now": now})
         self._fault("after_state_update")
         self._write_participants(tx, row, view, now)
         payload = model.model_dump(mode="json") if model is not None else {}

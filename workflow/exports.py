@@ -15,7 +15,7 @@ from typing import Any
 
 from sqlmodel import Session, col, func, select
 
-from workflow.clock import utcnow
+from workflow.clock import aware, utcnow
 from workflow.db import Database
 from workflow.definition import Flow
 from workflow.inputs import personal_fields
@@ -240,8 +240,7 @@ def _zaak(
 
 
 def _iso(moment: datetime) -> str:
-    aware = moment if moment.tzinfo else moment.replace(tzinfo=UTC)
-    return aware.astimezone(UTC).isoformat()
+    return aware(moment).astimezone(UTC).isoformat()
 
 
 def _int_or_none(value: Any) -> int | None:

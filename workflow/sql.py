@@ -8,13 +8,11 @@ hands them to the DBAPI cursor of the session's connection, inside the same tran
 Use it for the few statements that run on every step; everything else uses the ORM.
 """
 
-import json
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
-from itertools import chain, islice
 from typing import Any, cast
 
-from sqlalchemy import JSON, DateTime, Dialect, Table, TypeDecorator
+from sqlalchemy import DateTime, Dialect, TypeDecorator
 from sqlalchemy.sql.compiler import SQLCompiler
 from sqlalchemy.sql.elements import ClauseElement
 from sqlalchemy.types import TypeEngine
@@ -22,7 +20,6 @@ from sqlalchemy.types import TypeEngine
 from workflow.db import Executor, WriteTx
 
 Processor = Callable[[Any], Any] | None
-COPY_FROM = 20  # rows; below this a COPY costs more than the statements it saves (measured)
 
 
 @dataclass(frozen=True)
@@ -32,9 +29,6 @@ class _Compiled:
     binds: dict[str, Processor]
     defaults: dict[str, Any]  # values written into the statement itself, e.g. `status == "open"`
     results: tuple[Processor, ...]
-    copy: str | None  # `COPY table (columns) FROM STDIN` for many rows on PostgreSQL, else None
-    columns: tuple[str, ...]  # the parameters in the order of `copy`'s columns
-    copy_binds: dict[str, Processor]  # `binds` as COPY takes them
     ordered: tuple[tuple[str, Processor], ...]  # positional drivers: `binds` in `order`
 
 
@@ -46,19 +40,14 @@ class Prepared:
         statement: ClauseElement,
         fill: Mapping[str, Callable[[], Any]] | None = None,
         *,
-        copy_into: Table | None = None,
         plain: "Prepared | None" = None,
     ) -> None:
-        """`copy_into`: for an INSERT whose parameters are named after the columns of that
-        table; `many` then sends larger batches on PostgreSQL with COPY instead of a statement
-        per row (a sweep's two thousand outbox rows: one round trip instead of two thousand)."""
         self.statement = statement
-        self.copy_into = copy_into
         self.plain = plain  # for `insert_id`: the INSERT without its RETURNING
         # Values made when the caller gives none (e.g. a column's default), like Core would.
         self.fill = dict(fill or {})
         self._by_dialect: dict[str, _Compiled] = {}
-        self._constants: dict[tuple[str, bool, int], tuple[Mapping[str, Any], dict[str, Any]]] = {}
+        self._constants: dict[tuple[str, int], tuple[Mapping[str, Any], dict[str, Any]]] = {}
 
     def _compile(self, dialect: Dialect) -> _Compiled:
         found = self._by_dialect.get(dialect.name)
@@ -76,20 +65,8 @@ class Prepared:
             # The dialect's own variant of each type: e.g. SQLite stores datetimes as text.
             results = tuple(c.type.dialect_impl(dialect).result_processor(dialect, None) for c in columns)
             order = tuple(compiled.positiontup or ()) if dialect.positional else None
-            copy, names, copy_binds = None, tuple(binds), binds
-            if self.copy_into is not None and dialect.name == "postgresql":
-                # COPY takes JSON as text; psycopg's own JSON adapter would dump it row by row.
-                copy_binds = {
-                    name: _json_text(dialect) if isinstance(param.type, JSON) else binds[name]
-                    for name, param in compiled.binds.items()
-                }
-                quote = dialect.identifier_preparer
-                listed = ", ".join(quote.quote(name) for name in names)
-                copy = f"COPY {quote.format_table(self.copy_into)} ({listed}) FROM STDIN"
             ordered = tuple((name, binds[name]) for name in order or ())
-            found = _Compiled(
-                str(compiled), order, binds, defaults, results, copy, names, copy_binds, ordered
-            )
+            found = _Compiled(str(compiled), order, binds, defaults, results, ordered)
             self._by_dialect[dialect.name] = found
         return found
 
@@ -162,42 +139,28 @@ class Prepared:
         constant: Mapping[str, Any] | None = None,
     ) -> None:
         """Execute once per row; `shared` holds values equal for every row, converted once
-        per call (a sweep writes two thousand outbox rows with the same dozen constants), and
-        `constant` such values that never change (e.g. `outbox.UNRENDERED`): converted once
-        per process. On PostgreSQL an insert made with `copy_into` sends `COPY_FROM` rows or
-        more as one COPY."""
+        per call (a step's outbox rows share a dozen), and `constant` such values that never
+        change (e.g. `outbox.UNRENDERED`): converted once per process. (The sweep's thousands
+        of rows go through `workflow.outbox_rows` instead.)"""
         dialect, dbapi = _connection(session)
         compiled = self._compile(dialect)
-        source = iter(rows)
-        first = list(islice(source, COPY_FROM))
-        copying = compiled.copy is not None and len(first) == COPY_FROM
-        binds: Mapping[str, Processor] = compiled.copy_binds if copying else compiled.binds
+        binds: Mapping[str, Processor] = compiled.binds
         fixed: dict[str, Any] = {}
         if constant:
-            fixed = dict(self._constant(dialect, copying, constant, binds))
+            fixed = dict(self._constant(dialect, constant, binds))
         if shared:
             for name, value in shared.items():
                 fixed[name] = value if (proc := binds[name]) is None else proc(value)
         if fixed:
             binds = {name: proc for name, proc in binds.items() if name not in fixed}
-        if not copying:
-            params = list(self._rows(compiled, chain(first, source), binds, fixed))
-            if params:
-                _cursor(session, dbapi).executemany(compiled.sql, params)
-            return
-        # Streamed: psycopg sends a buffer whenever it fills, so the server writes rows while
-        # the caller is still making the next ones (the rows may come from a generator; it must
-        # not use the connection meanwhile).
-        columns = compiled.columns
-        with dbapi.cursor() as cursor, cursor.copy(cast(str, compiled.copy)) as copy:
-            for row in chain(first, source):
-                converted = self._params(compiled, row, binds, fixed)
-                copy.write_row([converted[name] for name in columns])
+        params = list(self._rows(compiled, rows, binds, fixed))
+        if params:
+            _cursor(session, dbapi).executemany(compiled.sql, params)
 
     def _constant(
-        self, dialect: Dialect, copying: bool, values: Mapping[str, Any], binds: Mapping[str, Processor]
+        self, dialect: Dialect, values: Mapping[str, Any], binds: Mapping[str, Processor]
     ) -> Mapping[str, Any]:
-        key = (dialect.name, copying, id(values))
+        key = (dialect.name, id(values))
         found = self._constants.get(key)
         if found is None or found[0] is not values:
             converted = {
@@ -261,11 +224,6 @@ def _moment(proc: Callable[[Any], Any]) -> Callable[[Any], Any]:
         return result
 
     return convert
-
-
-def _json_text(dialect: Dialect) -> Processor:
-    dumps = getattr(dialect, "_json_serializer", None) or json.dumps
-    return lambda value: None if value is None else dumps(value)
 
 
 def _connection(session: Executor) -> tuple[Dialect, Any]:

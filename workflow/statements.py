@@ -44,7 +44,7 @@ def _insert_all(model: Any, *, returning_id: bool = False) -> Prepared:
     fill = {c.name: _default_of(c) for c in columns if c.default is not None or c.nullable}
     if returning_id:
         return Prepared(statement.returning(table.c.id), fill, plain=Prepared(statement, fill))
-    return Prepared(statement, fill, copy_into=table)
+    return Prepared(statement, fill)
 
 
 def _default_of(column: Column[Any]) -> Callable[[], Any]:

@@ -6,13 +6,13 @@ shows one item, and an extended deadline moves instead of appearing twice.
 """
 
 from collections.abc import Iterable
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from urllib.parse import urlsplit
 
 from sqlmodel import Session, col, select
 
 from workflow.calendar import local_date
-from workflow.clock import utcnow
+from workflow.clock import aware, utcnow
 from workflow.engine import EXTEND_DEADLINE, Engine
 from workflow.errors import NotFound
 from workflow.models import CalendarFeed, Deadline, Event, Follow, Initiative, User
@@ -85,7 +85,7 @@ def feed(engine: Engine, token: str, *, base_url: str) -> str:
     cal.add("x-wr-timezone", "Europe/Amsterdam")
     now = utcnow()
     for deadline, initiative in items:
-        due = deadline.due_at if deadline.due_at.tzinfo else deadline.due_at.replace(tzinfo=UTC)
+        due = aware(deadline.due_at)
         day = local_date(due)
         title = " ".join(initiative.title.split())
         link = f"{base_url.rstrip('/')}/initiatieven/{initiative.id}"
